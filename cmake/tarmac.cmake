@@ -16,7 +16,7 @@ function(tarmac_configure_target target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion
-    -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+    -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
     -fno-fast-math)
   if(NOT TARMAC_SANITIZE STREQUAL "")
     target_compile_options(${target} PRIVATE -fsanitize=${TARMAC_SANITIZE} -fno-omit-frame-pointer

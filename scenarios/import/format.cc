@@ -4,6 +4,9 @@
 #include <array>
 
 #include "scenarios/import/commonroad.h"
+#include "scenarios/import/gpudrive_json.h"
+#include "scenarios/import/scenarionet.h"
+#include "scenarios/import/womd.h"
 
 namespace tarmac {
 namespace {
@@ -20,9 +23,9 @@ constexpr std::array kFormats = {
     FormatEntry{Format::kTarmacBinary, "tarmac-pb", nullptr},
     FormatEntry{Format::kTarmacText, "tarmac-pbtxt", nullptr},
     FormatEntry{Format::kCommonRoad, "commonroad-xml", &ImportCommonRoad},
-    FormatEntry{Format::kScenarioNet, "scenarionet-pickle", nullptr},
-    FormatEntry{Format::kWomd, "womd-tfrecord", nullptr},
-    FormatEntry{Format::kGpuDrive, "gpudrive-json", nullptr},
+    FormatEntry{Format::kScenarioNet, "scenarionet-pickle", &ImportScenarioNet},
+    FormatEntry{Format::kWomd, "womd-tfrecord", &ImportWomd},
+    FormatEntry{Format::kGpuDrive, "gpudrive-json", &ImportGpuDriveJson},
 };
 
 bool StartsWith(std::string_view s, std::string_view prefix) {

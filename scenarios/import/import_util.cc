@@ -146,12 +146,15 @@ void FinishScenario(v1::Scenario* scenario) {
         track.set_vy(t, 0.0);
         continue;
       }
-      const std::string at = fmt::format("{} step {}", where, t);
-      CheckFinite(track.x(t), at, "x");
-      CheckFinite(track.y(t), at, "y");
-      CheckFinite(track.heading(t), at, "heading");
-      CheckFinite(track.vx(t), at, "vx");
-      CheckFinite(track.vy(t), at, "vy");
+      if (!std::isfinite(track.x(t)) || !std::isfinite(track.y(t)) || !std::isfinite(track.heading(t)) ||
+          !std::isfinite(track.vx(t)) || !std::isfinite(track.vy(t))) {
+        const std::string at = fmt::format("{} step {}", where, t);
+        CheckFinite(track.x(t), at, "x");
+        CheckFinite(track.y(t), at, "y");
+        CheckFinite(track.heading(t), at, "heading");
+        CheckFinite(track.vx(t), at, "vx");
+        CheckFinite(track.vy(t), at, "vy");
+      }
       track.set_heading(t, WrapAngle(track.heading(t)));
     }
   }

@@ -1,0 +1,232 @@
+#include "tools/bench_command.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "scenarios/map/map_index.h"
+#include "scenarios/scenario_io.h"
+#include "tools/cli_util.h"
+
+namespace tarmac {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::vector<std::string> files;
+  bool json = false;
+  double min_time_s = 0.5;  // per measurement
+};
+
+// Runs `fn` repeatedly until at least `min_time_s` passed; returns seconds per
+// call. Benchmarks are the only place tarmac reads a clock.
+template <typename Fn>
+double TimePerCall(double min_time_s, Fn&& fn) {
+  fn();  // warm-up
+  long long calls = 0;
+  const Clock::time_point start = Clock::now();
+  double elapsed = 0.0;
+  do {
+    fn();
+    ++calls;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < min_time_s);
+  return elapsed / static_cast<double>(calls);
+}
+
+std::vector<std::filesystem::path> BenchInputs(const std::vector<std::string>& files) {
+  std::vector<std::string> args = files;
+  if (args.empty()) {
+    args.push_back(DefaultSuiteDir().string());
+    const std::filesystem::path shared = SharedDataDir();
+    if (!shared.empty()) args.push_back(shared.string());
+  }
+  std::vector<std::string> missing;
+  std::vector<std::filesystem::path> out = ExpandScenarioPaths(args, &missing);
+  for (const std::string& m : missing) fmt::print(stderr, "{}: no such file or directory\n", m);
+  return out;
+}
+
+struct FormatGroup {
+  std::vector<std::string> names;
+  std::vector<std::string> bytes;      // source files
+  std::vector<std::string> pb_bytes;   // the same scenarios as tarmac binary
+  size_t total = 0, pb_total = 0;
+  int scenarios = 0;
+};
+
+int RunBenchImport(const BenchOptions& o) {
+  std::map<std::string, FormatGroup> groups;  // ordered by format name
+  for (const std::filesystem::path& file : BenchInputs(o.files)) {
+    Result<std::string> bytes = ReadFileBytes(file);
+    if (!bytes.ok()) continue;
+    const Format format = DetectFormat(file, std::string_view(*bytes).substr(0, 4096));
+    Result<std::vector<v1::Scenario>> parsed = ParseScenarios(*bytes, file.string(), format);
+    if (!parsed.ok()) {
+      fmt::print(stderr, "skipping {}\n", parsed.error().message);
+      continue;
+    }
+    FormatGroup& g = groups[std::string(FormatName(format))];
+    g.names.push_back(file.string());
+    g.total += bytes->size();
+    g.bytes.push_back(std::move(*bytes));
+    for (const v1::Scenario& s : *parsed) {
+      g.pb_bytes.push_back(SerializeBinary(s));
+      g.pb_total += g.pb_bytes.back().size();
+      ++g.scenarios;
+    }
+  }
+  if (groups.empty()) {
+    fmt::print(stderr, "tarmac bench import: no readable scenario files\n");
+    return kExitInputError;
+  }
+  nlohmann::json results = nlohmann::json::array();
+  if (!o.json) {
+    fmt::print("{:<20} {:>6} {:>10} {:>10} {:>12} {:>14} {:>10}\n", "format", "files", "MB",
+               "MB/s", "scenarios/s", "pb-parse MB/s", "ratio");
+  }
+  for (const auto& [name, g] : groups) {
+    const Format format = *FormatFromName(name);
+    const double t_import = TimePerCall(o.min_time_s, [&] {
+      for (size_t i = 0; i < g.bytes.size(); ++i) {
+        Result<std::vector<v1::Scenario>> r = ParseScenarios(g.bytes[i], g.names[i], format);
+        TARMAC_CHECK(r.ok());
+      }
+    });
+    // Baseline, same run: parsing the same scenarios from tarmac's own binary
+    // encoding (protobuf), the cheapest way to obtain them.
+    const double t_pb = TimePerCall(o.min_time_s, [&] {
+      for (const std::string& b : g.pb_bytes) {
+        Result<std::vector<v1::Scenario>> r = ParseScenarios(b, "bench.pb", Format::kTarmacBinary);
+        TARMAC_CHECK(r.ok());
+      }
+    });
+    const double mb = static_cast<double>(g.total) / 1e6;
+    const double mbps = mb / t_import;
+    const double pb_mbps = static_cast<double>(g.pb_total) / 1e6 / t_pb;
+    const double ratio = t_pb / t_import;  // import speed as a fraction of the pb parse speed
+    results.push_back({{"format", name},
+                       {"files", g.bytes.size()},
+                       {"scenarios", g.scenarios},
+                       {"bytes", g.total},
+                       {"mb_per_s", mbps},
+                       {"scenarios_per_s", g.scenarios / t_import},
+                       {"baseline_pb_parse_mb_per_s", pb_mbps},
+                       {"speed_vs_pb_parse", ratio}});
+    if (!o.json) {
+      fmt::print("{:<20} {:>6} {:>10.2f} {:>10.1f} {:>12.1f} {:>14.1f} {:>10.3f}\n", name,
+                 g.bytes.size(), mb, mbps, g.scenarios / t_import, pb_mbps, ratio);
+    }
+  }
+  if (o.json) {
+    std::cout << nlohmann::json{{"bench", "import"}, {"importers", results}}.dump(2) << "\n";
+  } else {
+    fmt::print("ratio = time to parse the same scenarios from .pb / time to import them\n");
+  }
+  return kExitOk;
+}
+
+int RunBenchMap(const BenchOptions& o) {
+  std::vector<v1::Scenario> scenarios;
+  for (const std::filesystem::path& file : BenchInputs(o.files)) {
+    Result<std::vector<v1::Scenario>> r = ReadScenarios(file);
+    if (!r.ok()) continue;
+    for (v1::Scenario& s : *r) {
+      if (s.map().lanes_size() > 0) scenarios.push_back(std::move(s));
+    }
+  }
+  if (scenarios.empty()) {
+    fmt::print(stderr, "tarmac bench map: no scenario with lanes\n");
+    return kExitInputError;
+  }
+  struct Query {
+    double x, y, heading;
+  };
+  double build_s = 0.0, project_s = 0.0, heading_s = 0.0, brute_s = 0.0;
+  long long queries = 0, lanes = 0, segments = 0;
+  for (const v1::Scenario& s : scenarios) {
+    std::vector<Query> q;
+    for (const v1::Track& t : s.tracks()) {
+      for (int k = 0; k < t.valid_size(); ++k) {
+        if (t.valid(k)) q.push_back({t.x(k), t.y(k), t.heading(k)});
+      }
+    }
+    if (q.empty()) continue;
+    const double min_time = o.min_time_s / static_cast<double>(scenarios.size());
+    build_s += TimePerCall(min_time, [&] { MapIndex index(s.map()); });
+    const MapIndex index(s.map());
+    lanes += index.num_lanes();
+    segments += index.num_segments();
+    double sink = 0.0;
+    project_s += TimePerCall(min_time, [&] {
+      for (const Query& p : q) sink += index.Project(p.x, p.y).s;
+    }) / static_cast<double>(q.size());
+    heading_s += TimePerCall(min_time, [&] {
+      for (const Query& p : q) sink += index.ProjectWithHeading(p.x, p.y, p.heading).s;
+    }) / static_cast<double>(q.size());
+    // Baseline, same run: the nearest lane by scanning every centreline.
+    const size_t stride = std::max<size_t>(1, q.size() / 200);
+    size_t nb = 0;
+    const double t_brute = TimePerCall(min_time, [&] {
+      nb = 0;
+      for (size_t i = 0; i < q.size(); i += stride, ++nb) {
+        double best = 1e300;
+        for (LaneIdx l = 0; l < index.num_lanes(); ++l) {
+          best = std::min(best, index.Centerline(l).Project(q[i].x, q[i].y).distance);
+        }
+        sink += best;
+      }
+    });
+    brute_s += t_brute / static_cast<double>(nb);
+    queries += static_cast<long long>(q.size());
+    if (sink == 42.0) fmt::print(" ");  // keep the work observable
+  }
+  const double n = static_cast<double>(scenarios.size());
+  const nlohmann::json out = {{"bench", "map"},
+                              {"scenarios", scenarios.size()},
+                              {"queries_per_scenario", static_cast<double>(queries) / n},
+                              {"mean_lanes", static_cast<double>(lanes) / n},
+                              {"mean_segments", static_cast<double>(segments) / n},
+                              {"build_ms", 1e3 * build_s / n},
+                              {"project_ns", 1e9 * project_s / n},
+                              {"project_with_heading_ns", 1e9 * heading_s / n},
+                              {"baseline_brute_force_ns", 1e9 * brute_s / n},
+                              {"speedup_vs_brute_force", brute_s / project_s}};
+  if (o.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    fmt::print("map index over {} scenarios ({:.0f} lanes, {:.0f} segments on average)\n",
+               scenarios.size(), static_cast<double>(lanes) / n, static_cast<double>(segments) / n);
+    fmt::print("  build                   {:8.3f} ms\n", 1e3 * build_s / n);
+    fmt::print("  Project                 {:8.1f} ns/query\n", 1e9 * project_s / n);
+    fmt::print("  ProjectWithHeading      {:8.1f} ns/query\n", 1e9 * heading_s / n);
+    fmt::print("  brute force (baseline)  {:8.1f} ns/query   -> grid is {:.0f}x faster\n",
+               1e9 * brute_s / n, brute_s / project_s);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddBenchCommand(CLI::App* app) {
+  CLI::App* bench = app->add_subcommand("bench", "Measure throughput (figures as ratios to a baseline)");
+  bench->require_subcommand(1);
+  auto add = [bench](const char* name, const char* help, int (*run)(const BenchOptions&)) {
+    auto o = std::make_shared<BenchOptions>();
+    CLI::App* cmd = bench->add_subcommand(name, help);
+    cmd->add_option("files", o->files,
+                    "Scenario files or folders (default: the embedded suite and ../shared/data)");
+    cmd->add_flag("--json", o->json, "Machine-readable output");
+    cmd->add_option("--min-time", o->min_time_s, "Seconds per measurement");
+    cmd->callback([o, run] { SetCommand([o, run] { return run(*o); }); });
+  };
+  add("import", "Importer throughput in MB/s per format, against parsing tarmac .pb", &RunBenchImport);
+  add("map", "Map index: build time and projection queries, against brute force", &RunBenchMap);
+}
+
+}  // namespace tarmac

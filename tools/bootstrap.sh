@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# One-command set-up for a fresh Debian 12 machine (run as root, or with sudo):
+#
+#   tools/bootstrap.sh run    install what is needed, build, run the main job
+#   tools/bootstrap.sh test   install what is needed, build, run the whole test suite
+#   tools/bootstrap.sh fuzz   build the libFuzzer targets (clang, ASan+UBSan), run each briefly
+#   tools/bootstrap.sh build  install and build only
+#
+# Environment: BUILD_DIR (default build), JOBS (default: all cores),
+# FUZZ_SECONDS (default 30 per fuzzer), TARMAC_DATA_DIR (real data; default ../shared/data).
+set -euo pipefail
+
+mode=${1:-}
+case "$mode" in run|test|fuzz|build) ;; *)
+  echo "usage: tools/bootstrap.sh run|test|fuzz|build" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build_dir=${BUILD_DIR:-build}
+jobs=${JOBS:-$(nproc)}
+
+say() { printf '\n== %s\n' "$*"; }
+die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libprotobuf-dev protobuf-compiler libpugixml-dev nlohmann-json3-dev libcli11-dev
+  libcairo2-dev libfmt-dev catch2 libeigen3-dev libbenchmark-dev
+  libopenblas0-openmp
+)
+if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
+  say "installing: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+    sudo=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq || die "apt-get update failed"
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    die "apt-get install failed for: ${missing[*]}"
+  # OpenBLAS (OpenMP) as the system BLAS/LAPACK: the reference BLAS is 10-30x slower.
+  local arch; arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+  for lib in libblas.so.3 liblapack.so.3; do
+    local alt=/usr/lib/$arch/openblas-openmp/$lib
+    if [ -e "$alt" ]; then $sudo update-alternatives --set "$lib-$arch" "$alt" >/dev/null || true; fi
+  done
+}
+
+configure_and_build() {
+  say "building in $build_dir ($jobs jobs)"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ||
+    die "cmake configure failed (see above)"
+  cmake --build "$build_dir" -j "$jobs" || die "build failed"
+}
+
+install_packages
+case "$mode" in
+  build) configure_and_build ;;
+  run)
+    configure_and_build
+    exec "$root/tools/main_job.sh" "$build_dir"
+    ;;
+  test)
+    configure_and_build
+    say "tests"
+    data=${TARMAC_DATA_DIR:-$root/../shared/data}
+    if [ ! -f "$data/SOURCES.md" ]; then
+      echo "note: real data not found at $data; tests that need it are skipped (set TARMAC_DATA_DIR)"
+    fi
+    (cd "$build_dir" && ctest -j "$jobs" --output-on-failure --timeout 900) || die "tests failed"
+    say "all tests passed"
+    ;;
+  fuzz)
+    exec "$root/tests/fuzz/run_fuzzers.sh"
+    ;;
+esac

@@ -1,0 +1,73 @@
+#include "tools/cli_util.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+#include "scenarios/import/format.h"
+
+namespace tarmac {
+
+std::vector<std::filesystem::path> ExpandScenarioPaths(const std::vector<std::string>& args,
+                                                       std::vector<std::string>* missing) {
+  std::vector<std::filesystem::path> out;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    const std::filesystem::path p(arg);
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::filesystem::path> found;
+      for (auto it = std::filesystem::recursive_directory_iterator(p, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        std::string head(512, '\0');
+        std::ifstream in(it->path(), std::ios::binary);
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        head.resize(static_cast<size_t>(in.gcount()));
+        const std::string ext = it->path().extension().string();
+        if (ext == ".md" || ext == ".txt" || ext == ".csv" || ext == ".osm") continue;
+        if (DetectFormat(it->path(), head) != Format::kUnknown) found.push_back(it->path());
+      }
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (std::filesystem::exists(p, ec)) {
+      out.push_back(p);
+    } else if (missing != nullptr) {
+      missing->push_back(arg);
+    }
+  }
+  return out;
+}
+
+std::filesystem::path SourceRoot() {
+  if (const char* env = std::getenv("TARMAC_SOURCE_DIR"); env != nullptr && *env != '\0') return env;
+  return TARMAC_SOURCE_DIR;
+}
+
+std::filesystem::path DefaultSuiteDir() { return SourceRoot() / "suites" / "default"; }
+
+std::filesystem::path SharedDataDir() {
+  if (const char* env = std::getenv("TARMAC_DATA_DIR"); env != nullptr && *env != '\0') return env;
+  const std::filesystem::path p = SourceRoot().parent_path() / "shared" / "data";
+  std::error_code ec;
+  return std::filesystem::is_directory(p, ec) ? p : std::filesystem::path();
+}
+
+}  // namespace tarmac
+
+namespace tarmac {
+namespace {
+std::function<int()>& SelectedCommand() {
+  static std::function<int()> command;
+  return command;
+}
+}  // namespace
+
+void SetCommand(std::function<int()> command) { SelectedCommand() = std::move(command); }
+
+int RunSelectedCommand() {
+  if (!SelectedCommand()) return kExitInputError;
+  return SelectedCommand()();
+}
+
+}  // namespace tarmac

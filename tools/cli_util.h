@@ -1,0 +1,44 @@
+// Shared pieces of the command-line tools: exit codes, expanding file
+// arguments, and where the embedded data lives.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tarmac {
+
+// Stable exit codes of every tarmac command.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitRegression = 1,  // a gate failed (regression, failed scenario)
+  kExitInputError = 2,  // bad usage or bad input
+};
+
+// Expands file and directory arguments into a sorted list of files. Files
+// named directly are kept whatever their extension; directories are walked
+// recursively and keep files a scenario importer recognises. Missing paths
+// are reported in `missing`.
+std::vector<std::filesystem::path> ExpandScenarioPaths(const std::vector<std::string>& args,
+                                                       std::vector<std::string>* missing);
+
+// The repository root baked in at build time (embedded suites live there).
+std::filesystem::path SourceRoot();
+
+// The folder of the embedded default scenario suite.
+std::filesystem::path DefaultSuiteDir();
+
+// ../shared/data beside the checkout, or $TARMAC_DATA_DIR; empty if absent.
+std::filesystem::path SharedDataDir();
+
+}  // namespace tarmac
+
+#include <functional>
+
+namespace tarmac {
+
+// Subcommands register what to run once parsing succeeded; main() runs it.
+void SetCommand(std::function<int()> command);
+int RunSelectedCommand();
+
+}  // namespace tarmac

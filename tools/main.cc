@@ -1,0 +1,33 @@
+// tarmac: closed-loop driving simulation and evaluation.
+//
+// Exit codes: 0 ok, 1 a gate failed (regression), 2 bad usage or input.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "tools/bench_command.h"
+#include "tools/cli_util.h"
+#include "tools/scenario_command.h"
+#include "tools/simulate_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tarmac: closed-loop driving simulation and evaluation harness", "tarmac"};
+  app.set_version_flag("--version", TARMAC_VERSION);
+  app.require_subcommand(1);
+  tarmac::AddScenarioCommand(&app);
+  tarmac::AddSimulateCommand(&app);
+  tarmac::AddBenchCommand(&app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return tarmac::kExitInputError;
+  }
+  return tarmac::RunSelectedCommand();
+}
