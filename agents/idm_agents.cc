@@ -81,7 +81,8 @@ void IdmAgents::Reset(const ScenarioModel& m, SimState* st) const {
   }
 }
 
-double IdmAgents::Accel(const ScenarioModel& m, const SimState& st, int i) const {
+double IdmAgents::Accel(const ScenarioModel& m, const SimState& st, int i,
+                        std::span<const Obstacle> obstacles, std::span<const int> owners) const {
   const size_t k = static_cast<size_t>(i);
   const AgentPath& ap = m.agent_path(i);
   const Path2& path = ap.lanes.path;
@@ -94,7 +95,7 @@ double IdmAgents::Accel(const ScenarioModel& m, const SimState& st, int i) const
   double v0 = LaneLimitAt(m, ap.lanes, si);
   if (v0 <= 0.0) {
     const int t0 = std::max(st.spawn_step[k], 0);
-    v0 = std::max(params_.default_speed, std::hypot(m.log_vx(t0, i), m.log_vy(t0, i)));
+    v0 = std::max(params_.default_speed, Norm(m.log_vx(t0, i), m.log_vy(t0, i)));
   }
   // Far enough to brake for a standing obstacle from the current speed.
   const double lookahead =
@@ -109,15 +110,10 @@ double IdmAgents::Accel(const ScenarioModel& m, const SimState& st, int i) const
   f.half_length = half_len;
   f.half_width = half_wid;
   f.lookahead = lookahead;
+  f.Prepare();
   Leader leader;
-  const Box ego = EgoBox(st.ego, m.ego_vehicle());
-  ConsiderLeader(f, {ego.x, ego.y, ego.heading, ego.length, ego.width, st.ego.speed}, &leader);
-  for (int j = 0; j < st.num_agents(); ++j) {
-    if (j == i || !st.active(j)) continue;
-    const size_t q = static_cast<size_t>(j);
-    ConsiderLeader(f, {st.x[q], st.y[q], st.heading[q], m.agent_length(j), m.agent_width(j),
-                       std::hypot(st.vx[q], st.vy[q])},
-                   &leader);
+  for (size_t j = 0; j < obstacles.size(); ++j) {
+    if (owners[j] != i) ConsiderLeader(f, obstacles[j], &leader);
   }
   double gap = leader.gap, v_lead = leader.speed;
   for (const auto& [light, s_stop] : ap.stops) {
@@ -138,9 +134,25 @@ void IdmAgents::Step(const ScenarioModel& m, SimState* st) const {
   const int next = st->step + 1;
   const double dt = m.dt();
   // Every reactive agent decides from the same state (order-independent).
+  // What may block a path: the ego and every active agent, gathered once.
+  thread_local std::vector<Obstacle> obstacles;
+  thread_local std::vector<int> owners;  // agent index, -1 for the ego
+  obstacles.clear();
+  owners.clear();
+  const Box ego = EgoBox(st->ego, m.ego_vehicle());
+  obstacles.push_back({ego.x, ego.y, ego.heading, ego.length, ego.width, st->ego.speed});
+  owners.push_back(-1);
+  for (int j = 0; j < n; ++j) {
+    if (!st->active(j)) continue;
+    const size_t q = static_cast<size_t>(j);
+    obstacles.push_back({st->x[q], st->y[q], st->heading[q], m.agent_length(j), m.agent_width(j),
+                         Norm(st->vx[q], st->vy[q])});
+    owners.push_back(j);
+  }
   std::vector<double>& accel = Scratch(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
-    accel[static_cast<size_t>(i)] = m.agent_path(i).usable && st->active(i) ? Accel(m, *st, i) : 0.0;
+    accel[static_cast<size_t>(i)] =
+        m.agent_path(i).usable && st->active(i) ? Accel(m, *st, i, obstacles, owners) : 0.0;
   }
   const double decay_steps = std::max(1.0, params_.lateral_decay_s / dt);
   for (int i = 0; i < n; ++i) {

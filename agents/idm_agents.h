@@ -10,8 +10,11 @@
 // log are spawned; all agents update from the same previous state).
 #pragma once
 
+#include <span>
+
 #include "sim/agent_model.h"
 #include "sim/idm.h"
+#include "sim/path_leader.h"
 
 namespace tarmac {
 
@@ -34,8 +37,10 @@ class IdmAgents final : public AgentModel {
  private:
   // Places a reactive agent at its logged pose at `step`, if that spot is free.
   bool TrySpawn(const ScenarioModel& model, int step, int i, SimState* state) const;
-  // Acceleration of reactive agent i given everything at state->step.
-  double Accel(const ScenarioModel& model, const SimState& state, int i) const;
+  // Acceleration of reactive agent i given everything at state->step; the
+  // obstacles are the ego and the active agents (owners: agent index, -1 ego).
+  double Accel(const ScenarioModel& model, const SimState& state, int i, std::span<const Obstacle> obstacles,
+               std::span<const int> owners) const;
 
   IdmAgentParams params_;
 };

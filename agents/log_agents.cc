@@ -17,7 +17,7 @@ void ReplayAgent(const ScenarioModel& m, int step, int i, SimState* s) {
   s->heading[k] = m.log_heading(step, i);
   s->vx[k] = m.log_vx(step, i);
   s->vy[k] = m.log_vy(step, i);
-  s->speed[k] = std::hypot(s->vx[k], s->vy[k]);
+  s->speed[k] = Norm(s->vx[k], s->vy[k]);
 }
 
 void LogAgents::Reset(const ScenarioModel& model, SimState* state) const {

@@ -100,7 +100,7 @@ ComfortSignals ComputeComfortSignals(std::span<const double> lon_accel, std::spa
   s.lat_accel = SavitzkyGolay(s.lat_accel, 8, 2, 0, dt);
   s.lon_jerk = SavitzkyGolay(s.lon_accel, 15, 2, 1, dt);
   std::vector<double> magnitude(s.lon_accel.size());
-  for (size_t i = 0; i < magnitude.size(); ++i) magnitude[i] = std::hypot(s.lon_accel[i], s.lat_accel[i]);
+  for (size_t i = 0; i < magnitude.size(); ++i) magnitude[i] = std::sqrt(s.lon_accel[i] * s.lon_accel[i] + s.lat_accel[i] * s.lat_accel[i]);
   s.jerk = SavitzkyGolay(magnitude, 15, 2, 1, dt);
   return s;
 }

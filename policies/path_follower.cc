@@ -31,6 +31,7 @@ void FollowPathWithIdm(const PathFollowInput& in, Trajectory* out, std::vector<d
       f.half_width = in.half_width;
       f.lookahead = std::min(250.0, 10.0 + v * in.idm.headway +
                                         v * v / std::sqrt(in.idm.max_accel * in.idm.max_decel));
+      f.Prepare();
       leader = Leader{};
       for (const Obstacle& o : in.obstacles) {
         Obstacle moved = o;

@@ -165,7 +165,7 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
         if (k > 0) {
           const Box prev = EgoBox(sim[i - 1], veh);
           if (lp.found() && std::abs(lp.heading_error) > 0.5 * kPi && lp.distance < 2.0) {
-            against_traffic += std::hypot(box.x - prev.x, box.y - prev.y);
+            against_traffic += Norm(box.x - prev.x, box.y - prev.y);
             max_against = std::max(max_against, against_traffic);
           } else {
             against_traffic = 0.0;

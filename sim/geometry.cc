@@ -39,15 +39,6 @@ double MaxSeparation(const Box& a, const Box& b) {
   return best;
 }
 
-double SegmentSegmentDistance(Vec2 p0, Vec2 p1, Vec2 q0, Vec2 q1) {
-  double t;
-  double d = PointSegmentDistance(p0.x, p0.y, q0.x, q0.y, q1.x, q1.y, &t);
-  d = std::min(d, PointSegmentDistance(p1.x, p1.y, q0.x, q0.y, q1.x, q1.y, &t));
-  d = std::min(d, PointSegmentDistance(q0.x, q0.y, p0.x, p0.y, p1.x, p1.y, &t));
-  d = std::min(d, PointSegmentDistance(q1.x, q1.y, p0.x, p0.y, p1.x, p1.y, &t));
-  return d;
-}
-
 }  // namespace
 
 bool BoxesOverlap(const Box& a, const Box& b) {
@@ -59,12 +50,15 @@ bool BoxesOverlap(const Box& a, const Box& b) {
 
 double BoxDistance(const Box& a, const Box& b) {
   if (BoxesOverlap(a, b)) return 0.0;
-  // Separated convex polygons: the distance is attained between two edges.
+  // Separated convex polygons: the distance is attained at a corner of one
+  // and an edge of the other.
   const std::array<Vec2, 4> ca = Corners(a), cb = Corners(b);
   double best = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < 4; ++i) {
+    const Vec2 a0 = ca[i], a1 = ca[(i + 1) % 4], b0 = cb[i], b1 = cb[(i + 1) % 4];
     for (size_t j = 0; j < 4; ++j) {
-      best = std::min(best, SegmentSegmentDistance(ca[i], ca[(i + 1) % 4], cb[j], cb[(j + 1) % 4]));
+      best = std::min(best, PointSegmentDistance(cb[j].x, cb[j].y, a0.x, a0.y, a1.x, a1.y, nullptr));
+      best = std::min(best, PointSegmentDistance(ca[j].x, ca[j].y, b0.x, b0.y, b1.x, b1.y, nullptr));
     }
   }
   return best;

@@ -22,7 +22,7 @@ std::array<Vec2, 4> Corners(const Box& box);
 
 // Radius of the circle around the centre that contains the box.
 inline double BoundingRadius(const Box& box) {
-  return 0.5 * std::hypot(box.length, box.width);
+  return 0.5 * Norm(box.length, box.width);
 }
 
 // True if the two boxes overlap (touching counts). Exact (separating axes),

@@ -3,6 +3,7 @@
 // the rule-based planners.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -25,6 +26,13 @@ struct Follower {
   double half_length = 0.0;  // reference point to the front bumper [m]
   double half_width = 0.0;   // [m]
   double lookahead = 50.0;   // how far along the path to look [m]
+  double cos_heading = 1.0, sin_heading = 0.0;  // of `heading`, set by Prepare()
+
+  // Call once after setting the fields above, before ConsiderLeader.
+  void Prepare() {
+    cos_heading = std::cos(heading);
+    sin_heading = std::sin(heading);
+  }
 };
 
 struct Leader {
@@ -40,9 +48,16 @@ inline void ConsiderLeader(const Follower& f, const Obstacle& o, Leader* leader)
   const double reach = f.lookahead + 10.0;
   const double dx = o.x - f.x, dy = o.y - f.y;
   if (dx * dx + dy * dy > reach * reach) return;
-  if (dx * std::cos(f.heading) + dy * std::sin(f.heading) <= 0.0) return;
-  const double s_max = std::min(f.path->length(), f.s + f.lookahead);
-  const PathProjection pp = f.path->ProjectWindow(o.x, o.y, f.s, s_max);
+  if (dx * f.cos_heading + dy * f.sin_heading <= 0.0) return;
+  // The foot point lies at least (distance - lateral reach) along the path, and
+  // at most 1.22 times the distance for a path turning up to 120 degrees
+  // within it (arc / chord = theta / (2 sin(theta / 2))).
+  const double dist = std::sqrt(dx * dx + dy * dy);
+  const double reach_lat = f.half_width + 0.5 * (o.length + o.width);
+  const double s_lo = f.s + std::max(0.0, dist - reach_lat - f.half_length);
+  const double s_hi = std::min({f.path->length(), f.s + f.lookahead, f.s + 1.22 * dist + reach_lat + 1.0});
+  if (s_lo > s_hi) return;
+  const PathProjection pp = f.path->ProjectWindow(o.x, o.y, s_lo, s_hi);
   if (pp.s <= f.s) return;
   const double dpsi = o.heading - pp.heading;
   const double c = std::abs(std::cos(dpsi)), sn = std::abs(std::sin(dpsi));

@@ -65,6 +65,7 @@ struct RolloutResult {
   int steps = 0;                   // simulated steps (states after the start)
   double sim_seconds = 0.0;        // simulated time [s]
   int agents_not_spawned = 0;      // reactive agents dropped because their spawn was occupied
+  long long agent_steps = 0;       // sum over simulated steps of the active agents
   RolloutTrace trace;
 };
 

@@ -22,7 +22,8 @@ struct Rollout {
 void Record(const SimConfig& config, Rollout* r) {
   const ScenarioModel& m = *r->model;
   RolloutTrace& trace = r->result.trace;
-  trace.ego.push_back(ComputeEgoSample(m, r->state));
+  for (AgentStatus a : r->state.status) r->result.agent_steps += a == AgentStatus::kActive ? 1 : 0;
+  trace.ego.push_back(ComputeEgoSample(m, r->state, trace.ego.empty() ? nullptr : &trace.ego.back()));
   DetectCollisions(m, r->state, &r->collided, &trace.collisions);
   if (config.record_agents) {
     const SimState& s = r->state;
@@ -105,6 +106,28 @@ void Advance(const AgentModel& agents, const SimConfig& config, const Trajectory
   if (r->state.step >= m.end_step() - 1) Finish(r);
 }
 
+// Open loop: the ego takes its logged state at the next step.
+void AdvanceReplay(const AgentModel& agents, const SimConfig& config, Rollout* r) {
+  const ScenarioModel& m = *r->model;
+  if (!m.has_ego_log()) {
+    Fail(r, "replaying the ego needs a logged ego; this scenario has none");
+    return;
+  }
+  const v1::Track& log = m.scenario().tracks(m.ego_track_index());
+  const int next = r->state.step + 1;
+  EgoState ego = r->state.ego;
+  if (log.valid(next)) {
+    const double h = log.heading(next);
+    ego = EgoStateFromCenter(log.x(next), log.y(next), h, log.vx(next) * std::cos(h) + log.vy(next) * std::sin(h),
+                             m.ego_vehicle());
+  }
+  agents.Step(m, &r->state);
+  r->state.ego = ego;
+  ++r->state.step;
+  Record(config, r);
+  if (r->state.step >= m.end_step() - 1) Finish(r);
+}
+
 }  // namespace
 
 std::string CheckPlan(const Trajectory& plan, double dt) {
@@ -153,6 +176,11 @@ std::vector<RolloutResult> RunRollouts(std::span<const std::shared_ptr<const Sce
         requests.push_back({rollouts[i].model, &rollouts[i].state});
       }
       if (active.empty()) break;
+      if (config.replay_ego) {
+        ParallelFor(pool, static_cast<int>(active.size()),
+                    [&](int j) { AdvanceReplay(agents, config, &rollouts[active[static_cast<size_t>(j)]]); });
+        continue;
+      }
       plans.resize(active.size());
       errors.assign(active.size(), std::string());
       try {

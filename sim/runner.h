@@ -25,6 +25,9 @@ struct SimConfig {
   TrackerParams tracker;
   bool record_agents = true;  // keep per-step agent states in the trace
   bool record_plans = true;   // keep the (thinned) plans in the trace
+  // Open loop: the ego replays its log exactly and the planner is not asked
+  // (needs a logged ego). For replay baselines and benchmarks.
+  bool replay_ego = false;
 };
 
 // Called after each finished rollout, in scenario order within a batch.

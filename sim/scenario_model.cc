@@ -258,7 +258,7 @@ void ScenarioModel::BuildAgentPaths() {
     for (int k = start_step_; k < num_log_steps(); ++k) {
       if (!t.valid(k)) continue;
       if (first < 0) first = k;
-      if (last >= 0) travelled += std::hypot(t.x(k) - t.x(last), t.y(k) - t.y(last));
+      if (last >= 0) travelled += Norm(t.x(k) - t.x(last), t.y(k) - t.y(last));
       last = k;
     }
     if (first < 0) continue;

@@ -19,7 +19,7 @@ Box AgentBox(const ScenarioModel& model, const SimState& s, int i) {
 
 }  // namespace
 
-EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state) {
+EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state, const EgoSample* previous) {
   const VehicleParams& v = model.ego_vehicle();
   const Box box = EgoBox(state.ego, v);
   EgoSample e;
@@ -41,15 +41,30 @@ EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state) {
     double off = 0.0;
     for (const Vec2& c : Corners(box)) off = std::max(off, map.DistanceOutsideDrivable(c.x, c.y));
     e.offroad_m = off;
-    if (!model.route_path().path.empty()) e.route_s = model.route_path().path.Project(box.x, box.y).s;
+    const Path2& route = model.route_path().path;
+    if (!route.empty()) {
+      // Near the previous sample's foot point first; the whole path if that fails.
+      PathProjection on_route;
+      on_route.distance = 1e9;
+      if (previous != nullptr) {
+        on_route = route.ProjectWindow(box.x, box.y, previous->route_s - 30.0, previous->route_s + 60.0);
+      }
+      if (on_route.distance > 10.0) on_route = route.Project(box.x, box.y);
+      e.route_s = on_route.s;
+    }
   }
   const double reach = kGapRadius;
   for (int i = 0; i < state.num_agents(); ++i) {
     if (!state.active(i)) continue;
     const size_t k = static_cast<size_t>(i);
     const double dx = state.x[k] - box.x, dy = state.y[k] - box.y;
-    if (dx * dx + dy * dy > reach * reach) continue;
-    const double gap = BoxDistance(box, AgentBox(model, state, i));
+    const double d2 = dx * dx + dy * dy;
+    if (d2 > reach * reach) continue;
+    // Centre distance minus both bounding radii bounds the gap from below:
+    // skip the exact distance when it cannot beat the best so far.
+    const Box agent = AgentBox(model, state, i);
+    if (std::sqrt(d2) - BoundingRadius(box) - BoundingRadius(agent) >= e.min_gap_m) continue;
+    const double gap = BoxDistance(box, agent);
     if (gap < e.min_gap_m) {
       e.min_gap_m = gap;
       e.nearest_agent = i;
@@ -77,7 +92,7 @@ void DetectCollisions(const ScenarioModel& model, const SimState& state,
     c.agent_id = model.agent_track(i).id();
     c.agent_type = model.agent_type(i);
     c.ego_speed = state.ego.speed;
-    c.agent_speed = std::hypot(state.vx[k], state.vy[k]);
+    c.agent_speed = Norm(state.vx[k], state.vy[k]);
     const double bx = agent.x - state.ego.x, by = agent.y - state.ego.y;
     const double ang = std::atan2(by, bx) - state.ego.heading;
     c.bearing = std::abs(std::remainder(ang, 2.0 * std::numbers::pi));

@@ -12,8 +12,10 @@
 namespace tarmac {
 
 // The ego's sample at state->step: pose, dynamics, lane, off-road distance,
-// route progress and nearest agent.
-EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state);
+// route progress and nearest agent. `previous` (the sample one step earlier,
+// may be null) narrows the route projection to its neighbourhood.
+EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state,
+                           const EgoSample* previous = nullptr);
 
 // Appends a CollisionEvent for every active agent that touches the ego now
 // and has not touched it before (`collided` has one flag per agent).

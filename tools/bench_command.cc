@@ -8,8 +8,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "agents/idm_agents.h"
+#include "agents/log_agents.h"
+#include "policies/log_planner.h"
 #include "scenarios/map/map_index.h"
 #include "scenarios/scenario_io.h"
+#include "sim/runner.h"
 #include "tools/cli_util.h"
 
 namespace tarmac {
@@ -211,6 +215,114 @@ int RunBenchMap(const BenchOptions& o) {
   return kExitOk;
 }
 
+// Loads every readable scenario of the inputs as simulator models.
+std::vector<std::shared_ptr<const ScenarioModel>> BenchModels(const std::vector<std::string>& files) {
+  std::vector<std::shared_ptr<const ScenarioModel>> models;
+  for (const std::filesystem::path& file : BenchInputs(files)) {
+    Result<std::vector<v1::Scenario>> r = ReadScenarios(file);
+    if (!r.ok()) continue;
+    for (v1::Scenario& s : *r) {
+      Result<std::shared_ptr<const ScenarioModel>> m = ScenarioModel::Build(std::move(s));
+      if (m.ok()) models.push_back(std::move(*m));
+    }
+  }
+  return models;
+}
+
+struct Throughput {
+  double agent_steps_per_s = 0.0;
+  double steps_per_s = 0.0;  // scenario-steps (ticks) per second
+  long long agent_steps = 0;
+};
+
+// Runs all models through the runner repeatedly for at least min_time, single thread.
+Throughput MeasureRollouts(const std::vector<std::shared_ptr<const ScenarioModel>>& models, Planner* planner,
+                           const AgentModel& agents, const SimConfig& config, double min_time) {
+  Throughput t;
+  long long agent_steps = 0, steps = 0;
+  const double per_call = TimePerCall(min_time, [&] {
+    agent_steps = 0;
+    steps = 0;
+    for (const RolloutResult& r : RunRollouts(models, planner, agents, config, nullptr)) {
+      TARMAC_CHECK(r.ok);
+      agent_steps += r.agent_steps;
+      steps += r.steps + 1;
+    }
+  });
+  t.agent_steps = agent_steps;
+  t.agent_steps_per_s = static_cast<double>(agent_steps) / per_call;
+  t.steps_per_s = static_cast<double>(steps) / per_call;
+  return t;
+}
+
+int RunBenchSim(const BenchOptions& o) {
+  const std::vector<std::shared_ptr<const ScenarioModel>> all = BenchModels(o.files);
+  std::vector<std::shared_ptr<const ScenarioModel>> logged;
+  for (const auto& m : all) {
+    if (m->has_ego_log()) logged.push_back(m);
+  }
+  if (logged.empty()) {
+    fmt::print(stderr, "tarmac bench sim: no scenario with a logged ego among the inputs "
+                       "(the workloads replay or track the logged ego)\n");
+    return kExitInputError;
+  }
+  double agents_sum = 0.0;
+  for (const auto& m : logged) agents_sum += m->num_agents();
+  SimConfig config;
+  config.record_agents = false;
+  config.record_plans = false;
+  // Baseline, same run: copying every agent's logged state, nothing else.
+  SimState scratch;
+  long long copied = 0;
+  const LogAgents log_agents;
+  const double t_copy = TimePerCall(o.min_time_s, [&] {
+    copied = 0;
+    for (const auto& m : logged) {
+      scratch.Reset(*m);
+      log_agents.Reset(*m, &scratch);
+      for (int t = m->start_step(); t + 1 < m->end_step(); ++t) {
+        log_agents.Step(*m, &scratch);
+        scratch.step = t + 1;
+        for (AgentStatus a : scratch.status) copied += a == AgentStatus::kActive ? 1 : 0;
+      }
+    }
+  });
+  const double copy_rate = static_cast<double>(copied) / t_copy;
+  // replay: every agent and the ego replayed, with every per-step signal
+  // (ego-agent collisions, drivable area, lane, route progress, gaps) and the hash.
+  SimConfig replay = config;
+  replay.replay_ego = true;
+  const Throughput r = MeasureRollouts(logged, nullptr, log_agents, replay, o.min_time_s);
+  // reactive: IDM agents, the ego following its log through the tracker.
+  LogPlanner planner;
+  const IdmAgents idm;
+  const Throughput q = MeasureRollouts(logged, &planner, idm, config, o.min_time_s);
+  const nlohmann::json out = {
+      {"bench", "sim"},
+      {"scenarios", logged.size()},
+      {"mean_agents", agents_sum / static_cast<double>(logged.size())},
+      {"threads", 1},
+      {"workloads",
+       {{{"name", "replay"}, {"agent_steps_per_s", r.agent_steps_per_s}, {"steps_per_s", r.steps_per_s},
+         {"vs_baseline_copy", r.agent_steps_per_s / copy_rate}},
+        {{"name", "reactive"}, {"agent_steps_per_s", q.agent_steps_per_s}, {"steps_per_s", q.steps_per_s},
+         {"vs_baseline_copy", q.agent_steps_per_s / copy_rate}},
+        {{"name", "baseline_copy"}, {"agent_steps_per_s", copy_rate}}}}};
+  if (o.json) {
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  fmt::print("{} scenarios with a logged ego, {:.0f} agents on average, 1 thread\n", logged.size(),
+             agents_sum / static_cast<double>(logged.size()));
+  fmt::print("  {:<10} {:>14} {:>12} {:>18}\n", "workload", "agent-steps/s", "ticks/s", "vs copying the log");
+  fmt::print("  {:<10} {:>14.3g} {:>12.0f} {:>18.3f}\n", "replay", r.agent_steps_per_s, r.steps_per_s,
+             r.agent_steps_per_s / copy_rate);
+  fmt::print("  {:<10} {:>14.3g} {:>12.0f} {:>18.3f}\n", "reactive", q.agent_steps_per_s, q.steps_per_s,
+             q.agent_steps_per_s / copy_rate);
+  fmt::print("  {:<10} {:>14.3g}\n", "copy (baseline)", copy_rate);
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddBenchCommand(CLI::App* app) {
@@ -221,12 +333,14 @@ void AddBenchCommand(CLI::App* app) {
     CLI::App* cmd = bench->add_subcommand(name, help);
     cmd->add_option("files", o->files,
                     "Scenario files or folders (default: the embedded suite and ../shared/data)");
+    cmd->add_option("--scenarios", o->files, "Scenario files or folders (same as the positional files)");
     cmd->add_flag("--json", o->json, "Machine-readable output");
     cmd->add_option("--min-time", o->min_time_s, "Seconds per measurement");
     cmd->callback([o, run] { SetCommand([o, run] { return run(*o); }); });
   };
   add("import", "Importer throughput in MB/s per format, against parsing tarmac .pb", &RunBenchImport);
   add("map", "Map index: build time and projection queries, against brute force", &RunBenchMap);
+  add("sim", "Simulator agent-steps/s: replay and reactive workloads, against copying the log", &RunBenchSim);
 }
 
 }  // namespace tarmac

@@ -151,14 +151,24 @@ double MapIndex::DistanceOutsideDrivable(double x, double y) const {
   for (const std::vector<Vec2>& area : drivable_areas_) {
     if (InPolygon(x, y, area)) return 0.0;
   }
-  // Candidate lanes: those with a centreline segment in this grid cell, i.e.
-  // every lane whose centreline passes within search_radius.
+  // Candidates: the centreline segments listed in this grid cell, i.e. every
+  // lane whose centreline passes within search_radius. Lanes with an outline
+  // are tested once each; lanes without one by their segments here.
   const auto [b, e] = CellRange(x, y);
   LaneIdx seen[64];
   int num_seen = 0;
   double best = options_.search_radius;
   for (int i = b; i < e; ++i) {
-    const LaneIdx lane = seg_lane_[static_cast<size_t>(cell_segments_[static_cast<size_t>(i)])];
+    const size_t seg = static_cast<size_t>(cell_segments_[static_cast<size_t>(i)]);
+    const LaneIdx lane = seg_lane_[seg];
+    if (lanes_[Idx(lane)].outline.empty()) {
+      const double d = PointSegmentDistance(x, y, seg_ax_[seg], seg_ay_[seg], seg_ax_[seg] + seg_dx_[seg],
+                                            seg_ay_[seg] + seg_dy_[seg], nullptr) -
+                       options_.default_half_width;
+      if (d <= 0.0) return 0.0;
+      best = std::min(best, d);
+      continue;
+    }
     bool dup = false;
     for (int k = 0; k < num_seen; ++k) dup = dup || seen[k] == lane;
     if (dup) continue;
@@ -260,7 +270,7 @@ LaneProjection MapIndex::ProjectOnSegment(int seg, double x, double y) const {
   LaneProjection p;
   p.lane = seg_lane_[k];
   p.s = seg_s0_[k] + t * seg_len_[k];
-  p.distance = std::hypot(px - t * seg_dx_[k], py - t * seg_dy_[k]);
+  p.distance = Norm(px - t * seg_dx_[k], py - t * seg_dy_[k]);
   p.lane_heading = seg_heading_[k];
   const double len = seg_len_[k];
   p.d = len > 0.0 ? (seg_dx_[k] * py - seg_dy_[k] * px) / len : 0.0;
@@ -320,7 +330,7 @@ LaneProjection MapIndex::Best(double x, double y, Score score) const {
         LaneProjection p;
         p.lane = static_cast<LaneIdx>(i);
         const Vec2 q = lanes_[i].centerline.points().front();
-        p.distance = std::hypot(x - q.x, y - q.y);
+        p.distance = Norm(x - q.x, y - q.y);
         return p;
       }
     }

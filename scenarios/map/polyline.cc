@@ -14,7 +14,7 @@ double PointSegmentDistance(double px, double py, double ax, double ay, double b
   double u = 0.0;
   if (len2 > 0.0) u = std::clamp(((px - ax) * dx + (py - ay) * dy) / len2, 0.0, 1.0);
   if (t != nullptr) *t = u;
-  return std::hypot(px - (ax + u * dx), py - (ay + u * dy));
+  return Norm(px - (ax + u * dx), py - (ay + u * dy));
 }
 
 Path2::Path2(std::span<const Vec2> points) {
@@ -37,7 +37,7 @@ Path2 Path2::FromProto(const v1::Polyline& line) {
 void Path2::Build() {
   s_.assign(points_.size(), 0.0);
   for (size_t i = 1; i < points_.size(); ++i) {
-    s_[i] = s_[i - 1] + std::hypot(points_[i].x - points_[i - 1].x, points_[i].y - points_[i - 1].y);
+    s_[i] = s_[i - 1] + Norm(points_[i].x - points_[i - 1].x, points_[i].y - points_[i - 1].y);
   }
 }
 
@@ -70,7 +70,7 @@ PathProjection Path2::Project(double x, double y) const {
   PathProjection best;
   if (points_.empty()) return best;
   if (points_.size() == 1) {
-    best.distance = std::hypot(x - points_[0].x, y - points_[0].y);
+    best.distance = Norm(x - points_[0].x, y - points_[0].y);
     return best;
   }
   best.distance = std::numeric_limits<double>::infinity();
@@ -87,7 +87,7 @@ PathProjection Path2::Project(double x, double y) const {
   const size_t k = static_cast<size_t>(best.segment);
   const double hx = points_[k + 1].x - points_[k].x;
   const double hy = points_[k + 1].y - points_[k].y;
-  const double len = std::hypot(hx, hy);
+  const double len = Norm(hx, hy);
   best.heading = std::atan2(hy, hx);
   // Signed offset from the segment's line: cross(direction, point - start).
   best.d = len > 0.0 ? (hx * (y - points_[k].y) - hy * (x - points_[k].x)) / len : 0.0;
@@ -98,23 +98,30 @@ PathProjection Path2::ProjectWindow(double x, double y, double s_min, double s_m
   if (points_.size() < 2) return Project(x, y);
   const int first = SegmentAt(s_min);
   const int last = SegmentAt(s_max);
-  PathProjection best;
-  best.distance = std::numeric_limits<double>::infinity();
+  int best_seg = first;
+  double best_d2 = std::numeric_limits<double>::infinity(), best_t = 0.0;
   for (int i = first; i <= last; ++i) {
     const size_t k = static_cast<size_t>(i);
-    double t = 0.0;
-    const double dist =
-        PointSegmentDistance(x, y, points_[k].x, points_[k].y, points_[k + 1].x, points_[k + 1].y, &t);
-    if (dist < best.distance) {
-      best.distance = dist;
-      best.segment = i;
-      best.s = s_[k] + t * (s_[k + 1] - s_[k]);
+    const double ax = points_[k].x, ay = points_[k].y;
+    const double dx = points_[k + 1].x - ax, dy = points_[k + 1].y - ay;
+    const double len2 = dx * dx + dy * dy;
+    const double t = len2 > 0.0 ? std::clamp(((x - ax) * dx + (y - ay) * dy) / len2, 0.0, 1.0) : 0.0;
+    const double ex = x - ax - t * dx, ey = y - ay - t * dy;
+    const double d2 = ex * ex + ey * ey;
+    if (d2 < best_d2) {
+      best_d2 = d2;
+      best_seg = i;
+      best_t = t;
     }
   }
-  const size_t k = static_cast<size_t>(best.segment);
+  PathProjection best;
+  const size_t k = static_cast<size_t>(best_seg);
+  best.segment = best_seg;
+  best.distance = std::sqrt(best_d2);
+  best.s = s_[k] + best_t * (s_[k + 1] - s_[k]);
   const double hx = points_[k + 1].x - points_[k].x;
   const double hy = points_[k + 1].y - points_[k].y;
-  const double len = std::hypot(hx, hy);
+  const double len = Norm(hx, hy);
   best.heading = std::atan2(hy, hx);
   best.d = len > 0.0 ? (hx * (y - points_[k].y) - hy * (x - points_[k].x)) / len : 0.0;
   return best;
