@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "render/scene_renderer.h"
+#include "scenarios/import/gpudrive_json.h"
+#include "scenarios/import/womd.h"
 #include "scenarios/scenario_io.h"
 #include "scenarios/summary.h"
 #include "scenarios/validate.h"
@@ -219,6 +222,25 @@ int RunValidate(const ValidateCmdOptions& o) {
   return code;
 }
 
+// The output encoding chosen by a path's extension.
+enum class OutputKind { kTarmac, kWomd, kGpuDrive };
+
+OutputKind OutputKindOf(const std::filesystem::path& path) {
+  const std::string ext = path.extension().string();
+  const std::string name = path.filename().string();
+  if (ext == ".tfrecord" || name.find(".tfrecord") != std::string::npos) return OutputKind::kWomd;
+  if (ext == ".json") return OutputKind::kGpuDrive;
+  return OutputKind::kTarmac;
+}
+
+Result<void> WriteBytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Error{fmt::format("{}: cannot write", path.string())};
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) return Error{fmt::format("{}: write failed", path.string())};
+  return {};
+}
+
 int RunConvert(const ConvertOptions& o) {
   if (o.paths.size() < 2) {
     fmt::print(stderr, "tarmac scenario convert: need IN... OUT\n");
@@ -232,6 +254,7 @@ int RunConvert(const ConvertOptions& o) {
   const std::vector<std::filesystem::path> inputs = Inputs(in_args, &code);
   std::error_code ec;
   const bool out_is_dir = std::filesystem::is_directory(out, ec) || o.paths.back().back() == '/';
+  const OutputKind kind = out_is_dir ? OutputKind::kTarmac : OutputKindOf(out);
   std::vector<std::pair<std::filesystem::path, v1::Scenario>> scenarios;
   for (const std::filesystem::path& file : inputs) {
     Result<std::vector<v1::Scenario>> r = ReadScenarios(file, read);
@@ -242,6 +265,18 @@ int RunConvert(const ConvertOptions& o) {
     }
     for (v1::Scenario& s : *r) scenarios.emplace_back(file, std::move(s));
   }
+  if (kind == OutputKind::kWomd) {
+    // One TFRecord file holds every scenario, as WOMD shards do.
+    std::vector<v1::Scenario> all;
+    for (auto& [file, s] : scenarios) all.push_back(s);
+    const Result<void> w = WriteWomdTfRecord(all, out);
+    if (!w.ok()) {
+      fmt::print(stderr, "{}\n", w.error().message);
+      return kExitInputError;
+    }
+    fmt::print("{} scenario(s) -> {}\n", all.size(), out.string());
+    return code;
+  }
   if (!out_is_dir && scenarios.size() > 1) {
     fmt::print(stderr, "tarmac scenario convert: {} scenarios but OUT '{}' is a file; give a directory\n",
                scenarios.size(), out.string());
@@ -250,9 +285,15 @@ int RunConvert(const ConvertOptions& o) {
   if (out_is_dir) std::filesystem::create_directories(out, ec);
   for (const auto& [file, s] : scenarios) {
     const std::filesystem::path target = out_is_dir ? out / (s.id() + ".pb") : out;
-    const Result<void> w = WriteScenario(s, target);
+    Result<void> w;
+    if (kind == OutputKind::kGpuDrive) {
+      Result<std::string> json = WriteGpuDriveJson(s);
+      w = json.ok() ? WriteBytes(target, *json) : Result<void>(json.error());
+    } else {
+      w = WriteScenario(s, target);
+    }
     if (!w.ok()) {
-      fmt::print(stderr, "{}\n", w.error().message);
+      fmt::print(stderr, "{}: {}\n", file.string(), w.error().message);
       code = kExitInputError;
       continue;
     }
@@ -319,7 +360,9 @@ void AddScenarioCommand(CLI::App* app) {
 
   auto convert = std::make_shared<ConvertOptions>();
   CLI::App* convert_cmd = scenario->add_subcommand(
-      "convert", "Convert scenarios to tarmac .pb / .pbtxt (OUT: a file, or a folder for many)");
+      "convert",
+      "Convert scenarios: OUT.pb / .pbtxt (tarmac), OUT.tfrecord (WOMD, all inputs in one file), "
+      "OUT.json (GPUDrive), or a folder (one .pb each)");
   convert_cmd->add_option("paths", convert->paths, "IN... OUT")->required()->expected(2, -1);
   convert_cmd->add_option("--format", convert->format, formats);
   convert_cmd->callback([convert] { SetCommand([convert] { return RunConvert(*convert); }); });

@@ -688,6 +688,20 @@ class Importer {
       Fail(root_, "missing key \"scenario_id\" and \"name\" (need one to name the scenario)");
     s_.set_id(id);
     p->set_source_id(id);
+    // Written by tarmac's writer: the data's true origin and licence.
+    if (const std::optional<Json> meta = OptMember(doc_, "metadata"); meta && meta->is_object()) {
+      if (const std::optional<Json> origin = OptMember(*meta, "tarmac_provenance")) {
+        const Path mp = root_.Key("metadata");
+        const Path op = mp.Key("tarmac_provenance");
+        auto field = [&](const char* key) {
+          const std::optional<Json> v = OptMember(*origin, key);
+          return v ? std::string(AsString(*v, op.Key(key))) : std::string();
+        };
+        p->set_dataset(field("dataset"));
+        p->set_license(field("license"));
+        AddNote(&s_, "origin", "written by tarmac; dataset and licence carried over from the source");
+      }
+    }
     if (!name.empty()) AddNote(&s_, "name", name);
     AddNote(&s_, "time_base",
             "dt 0.1 s assumed: WOMD is logged at 10 Hz and the format has no time field");
@@ -1169,7 +1183,13 @@ class Writer {
     WriteTracksToPredict();
     out_ += "], \"current_time_index\": ";
     out_ += std::to_string(s_.time().current_step());
-    out_ += ", \"heading_units\": \"radians\"}}\n";
+    out_ += ", \"heading_units\": \"radians\", \"tarmac_provenance\": {\"dataset\": ";
+    // The data's true origin and licence, for a re-import (GPUDrive ignores it).
+    const v1::Provenance& p = s_.provenance();
+    Str(p.dataset());
+    out_ += ", \"license\": ";
+    Str(p.license());
+    out_ += "}}}\n";
     return std::move(out_);
   }
 

@@ -259,6 +259,17 @@ class Importer {
     p->set_source_record(record_);
     if (in_.scenario_id().empty())
       AddNote(&out_, "scenario_id", "empty; id made from the record index");
+    if (in_.has_tarmac_provenance()) {
+      // Written by tarmac's exporter: the data's true origin and licence.
+      v1::Provenance origin;
+      if (!origin.ParseFromString(in_.tarmac_provenance())) {
+        ThrowImportError("record {}: field tarmac_provenance (1000) is not a tarmac.v1.Provenance", record_);
+      }
+      p->set_dataset(origin.dataset());
+      p->set_license(origin.license());
+      for (const std::string& tag : origin.tags()) p->add_tags(tag);
+      AddNote(&out_, "origin", "written by tarmac; dataset and licence carried over from the source");
+    }
   }
 
   void Time() {
@@ -715,11 +726,12 @@ class Exporter {
     S().set_current_time_index(in_.time().current_step());
     if (in_.goal().regions_size() > 0) Note("goal dropped: WOMD has no goal");
     if (in_.route_lane_ids_size() > 0) Note("route_lane_ids dropped: WOMD has no route");
-    if (!in_.provenance().dataset().empty() &&
-        in_.provenance().dataset() != "Waymo Open Motion Dataset") {
-      Note(fmt::format("provenance dropped: WOMD cannot say the data comes from '{}' (licence: {})",
-                       in_.provenance().dataset(), in_.provenance().license()));
-    }
+    // The true origin travels in field 1000 (see the proto).
+    v1::Provenance origin;
+    origin.set_dataset(in_.provenance().dataset());
+    origin.set_license(in_.provenance().license());
+    *origin.mutable_tags() = in_.provenance().tags();
+    S().set_tarmac_provenance(origin.SerializeAsString());
     return {};
   }
 

@@ -604,6 +604,9 @@ TEST_CASE("GPUDrive JSON: the 25 CommonRoad scenarios survive write and re-impor
         ++lights_checked;
       }
     }
+    // The data's true origin and licence come back (metadata.tarmac_provenance).
+    CHECK(b.provenance().dataset() == a.provenance().dataset());
+    CHECK(b.provenance().license() == a.provenance().license());
     // The re-imported scenario is valid, and writing it again gives the same
     // bytes: nothing else is lost on a second trip.
     for (const Problem& p : ValidateScenario(b)) {

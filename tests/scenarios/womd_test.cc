@@ -692,7 +692,9 @@ void CompareRoundTrip(const v1::Scenario& a, const v1::Scenario& b) {
   CHECK(b.time().num_steps() == a.time().num_steps());
   CHECK(b.time().dt_s() == a.time().dt_s());
   CHECK(b.time().current_step() == a.time().current_step());
-  CHECK(b.provenance().dataset() == "Waymo Open Motion Dataset");
+  // The true origin and licence travel in field 1000 and come back.
+  CHECK(b.provenance().dataset() == a.provenance().dataset());
+  CHECK(b.provenance().license() == a.provenance().license());
 
   // Tracks: the same, in order, plus the added sdc track. x, y are doubles
   // in WOMD and come back exactly; boxes, headings, velocities are floats.
