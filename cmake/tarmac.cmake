@@ -23,4 +23,9 @@ function(tarmac_configure_target target)
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${TARMAC_SANITIZE})
   endif()
+  if(TARMAC_FUZZ)
+    # Coverage instrumentation for libFuzzer in every library, not only the
+    # fuzz entry points.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
