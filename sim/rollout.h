@@ -23,6 +23,7 @@ struct EgoSample {
   double yaw_rate = 0.0;                   // [rad/s]
   double yaw_accel = 0.0;                  // [rad/s^2]
   double offroad_m = 0.0;       // largest distance of a box corner outside the drivable area [m]
+  double road_edge_m = 0.0;     // smallest distance of a box corner to a road edge [m], capped at 6 m
   LaneIdx lane = kNoLane;       // lane the ego is on (projection with heading)
   double lane_d = 0.0;          // lateral offset from that lane's centreline [m]
   double heading_error = 0.0;   // ego heading minus lane heading [rad]

@@ -38,9 +38,13 @@ EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state, co
     e.lane = p.lane;
     e.lane_d = p.d;
     e.heading_error = p.heading_error;
-    double off = 0.0;
-    for (const Vec2& c : Corners(box)) off = std::max(off, map.DistanceOutsideDrivable(c.x, c.y));
+    double off = 0.0, edge = 1e9;
+    for (const Vec2& c : Corners(box)) {
+      off = std::max(off, map.DistanceOutsideDrivable(c.x, c.y));
+      edge = std::min(edge, map.DistanceToRoadEdge(c.x, c.y));
+    }
     e.offroad_m = off;
+    e.road_edge_m = edge;
     const Path2& route = model.route_path().path;
     if (!route.empty()) {
       // Near the previous sample's foot point first; the whole path if that fails.

@@ -12,8 +12,6 @@ namespace tarmac {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Grids larger than this many cells get coarser cells instead.
-constexpr double kMaxCells = 4.0e6;
 
 double Wrap(double a) {
   constexpr double kPi = std::numbers::pi;
@@ -104,7 +102,29 @@ MapIndex::MapIndex(const v1::Map& map, const MapIndexOptions& options) : options
       seg_lane_.push_back(static_cast<LaneIdx>(i));
     }
   }
-  BuildGrid();
+  lane_grid_.Build(seg_ax_, seg_ay_, seg_dx_, seg_dy_, options_.cell_size, options_.search_radius);
+  wide_grid_.Build(seg_ax_, seg_ay_, seg_dx_, seg_dy_, 5.0 * options_.cell_size, 5.0 * options_.search_radius);
+  // Road edges, for corner-to-edge distances.
+  for (const v1::RoadEdge& e : map.road_edges()) {
+    const v1::Polyline& p = e.polyline();
+    for (int k = 0; k + 1 < p.x_size() && k + 1 < p.y_size(); ++k) {
+      edge_ax_.push_back(p.x(k));
+      edge_ay_.push_back(p.y(k));
+      edge_dx_.push_back(p.x(k + 1) - p.x(k));
+      edge_dy_.push_back(p.y(k + 1) - p.y(k));
+    }
+  }
+  edge_grid_.Build(edge_ax_, edge_ay_, edge_dx_, edge_dy_, options_.cell_size, options_.search_radius);
+}
+
+double MapIndex::DistanceToRoadEdge(double x, double y) const {
+  double best = options_.search_radius;
+  for (int i : edge_grid_.Near(x, y)) {
+    const size_t k = static_cast<size_t>(i);
+    best = std::min(best, PointSegmentDistance(x, y, edge_ax_[k], edge_ay_[k], edge_ax_[k] + edge_dx_[k],
+                                               edge_ay_[k] + edge_dy_[k], nullptr));
+  }
+  return best;
 }
 
 namespace {
@@ -154,12 +174,11 @@ double MapIndex::DistanceOutsideDrivable(double x, double y) const {
   // Candidates: the centreline segments listed in this grid cell, i.e. every
   // lane whose centreline passes within search_radius. Lanes with an outline
   // are tested once each; lanes without one by their segments here.
-  const auto [b, e] = CellRange(x, y);
   LaneIdx seen[64];
   int num_seen = 0;
   double best = options_.search_radius;
-  for (int i = b; i < e; ++i) {
-    const size_t seg = static_cast<size_t>(cell_segments_[static_cast<size_t>(i)]);
+  for (int cand : lane_grid_.Near(x, y)) {
+    const size_t seg = static_cast<size_t>(cand);
     const LaneIdx lane = seg_lane_[seg];
     if (lanes_[Idx(lane)].outline.empty()) {
       const double d = PointSegmentDistance(x, y, seg_ax_[seg], seg_ay_[seg], seg_ax_[seg] + seg_dx_[seg],
@@ -188,79 +207,9 @@ LaneIdx MapIndex::LaneIndexOf(std::string_view id) const {
   return it != id_to_lane_.end() && it->first == id ? it->second : kNoLane;
 }
 
-void MapIndex::BuildGrid() {
-  const size_t n = seg_lane_.size();
-  if (n == 0) return;
-  double x0 = kInf, y0 = kInf, x1 = -kInf, y1 = -kInf;
-  for (size_t i = 0; i < n; ++i) {
-    for (double t : {0.0, 1.0}) {
-      const double x = seg_ax_[i] + t * seg_dx_[i];
-      const double y = seg_ay_[i] + t * seg_dy_[i];
-      x0 = std::min(x0, x);
-      y0 = std::min(y0, y);
-      x1 = std::max(x1, x);
-      y1 = std::max(y1, y);
-    }
-  }
-  const double r = options_.search_radius;
-  x0 -= r;
-  y0 -= r;
-  x1 += r;
-  y1 += r;
-  double cell = options_.cell_size;
-  while ((x1 - x0) / cell * (y1 - y0) / cell > kMaxCells) cell *= 2.0;
-  grid_x0_ = x0;
-  grid_y0_ = y0;
-  inv_cell_ = 1.0 / cell;
-  grid_nx_ = static_cast<int>(std::floor((x1 - x0) * inv_cell_)) + 1;
-  grid_ny_ = static_cast<int>(std::floor((y1 - y0) * inv_cell_)) + 1;
-  const size_t cells = static_cast<size_t>(grid_nx_) * static_cast<size_t>(grid_ny_);
 
-  // A segment goes into every cell whose centre lies within r + half the cell
-  // diagonal of it: a superset of the cells holding any point within r.
-  const double reach = r + 0.5 * std::sqrt(2.0) * cell;
-  auto for_each_cell = [&](size_t seg, auto&& fn) {
-    const double ax = seg_ax_[seg], ay = seg_ay_[seg];
-    const double bx = ax + seg_dx_[seg], by = ay + seg_dy_[seg];
-    const int i0 = std::max(0, static_cast<int>(std::floor((std::min(ax, bx) - reach - x0) * inv_cell_)));
-    const int i1 = std::min(grid_nx_ - 1, static_cast<int>(std::floor((std::max(ax, bx) + reach - x0) * inv_cell_)));
-    const int j0 = std::max(0, static_cast<int>(std::floor((std::min(ay, by) - reach - y0) * inv_cell_)));
-    const int j1 = std::min(grid_ny_ - 1, static_cast<int>(std::floor((std::max(ay, by) + reach - y0) * inv_cell_)));
-    for (int j = j0; j <= j1; ++j) {
-      for (int i = i0; i <= i1; ++i) {
-        const double cx = x0 + (i + 0.5) * cell;
-        const double cy = y0 + (j + 0.5) * cell;
-        if (PointSegmentDistance(cx, cy, ax, ay, bx, by, nullptr) <= reach) {
-          fn(static_cast<size_t>(j) * static_cast<size_t>(grid_nx_) + static_cast<size_t>(i));
-        }
-      }
-    }
-  };
-  std::vector<int> counts(cells + 1, 0);
-  for (size_t s = 0; s < n; ++s) for_each_cell(s, [&](size_t c) { ++counts[c + 1]; });
-  cell_start_.assign(cells + 1, 0);
-  for (size_t c = 0; c < cells; ++c) cell_start_[c + 1] = cell_start_[c] + counts[c + 1];
-  cell_segments_.resize(static_cast<size_t>(cell_start_[cells]));
-  std::vector<int> fill(cell_start_.begin(), cell_start_.end() - 1);
-  for (size_t s = 0; s < n; ++s) {
-    for_each_cell(s, [&](size_t c) { cell_segments_[static_cast<size_t>(fill[c]++)] = static_cast<int>(s); });
-  }
-}
+double MapIndex::MeanSegmentsPerCell() const { return lane_grid_.MeanPerCell(); }
 
-double MapIndex::MeanSegmentsPerCell() const {
-  const size_t cells = static_cast<size_t>(grid_nx_) * static_cast<size_t>(grid_ny_);
-  return cells == 0 ? 0.0 : static_cast<double>(cell_segments_.size()) / static_cast<double>(cells);
-}
-
-std::pair<int, int> MapIndex::CellRange(double x, double y) const {
-  if (grid_nx_ == 0) return {0, 0};
-  const double fx = (x - grid_x0_) * inv_cell_;
-  const double fy = (y - grid_y0_) * inv_cell_;
-  if (!(fx >= 0.0 && fy >= 0.0 && fx < grid_nx_ && fy < grid_ny_)) return {0, 0};
-  const size_t c = static_cast<size_t>(static_cast<int>(fy)) * static_cast<size_t>(grid_nx_) +
-                   static_cast<size_t>(static_cast<int>(fx));
-  return {cell_start_[c], cell_start_[c + 1]};
-}
 
 LaneProjection MapIndex::ProjectOnSegment(int seg, double x, double y) const {
   const size_t k = static_cast<size_t>(seg);
@@ -302,11 +251,18 @@ LaneProjection MapIndex::Best(double x, double y, Score score) const {
     return best;
   };
   double cost = kInf, dist2 = kInf;
-  const auto [b, e] = CellRange(x, y);
-  int best = scan(cell_segments_.begin() + b, cell_segments_.begin() + e,
-                  [](auto it) { return *it; }, &cost, &dist2);
+  const std::span<const int> near = lane_grid_.Near(x, y);
+  int best = scan(near.begin(), near.end(), [](auto it) { return *it; }, &cost, &dist2);
   const double r = options_.search_radius;
   if (best < 0 || dist2 > r * r) {
+    // Off the lanes: the wide grid, exact within its radius.
+    cost = kInf;
+    dist2 = kInf;
+    const std::span<const int> wide = wide_grid_.Near(x, y);
+    best = scan(wide.begin(), wide.end(), [](auto it) { return *it; }, &cost, &dist2);
+  }
+  const double wr = wide_grid_.radius();
+  if (best < 0 || dist2 > wr * wr) {
     cost = kInf;
     dist2 = kInf;
     const int n = num_segments();
@@ -365,13 +321,8 @@ void MapIndex::LanesNear(double x, double y, double radius, std::vector<LaneProj
     }
     out->push_back(p);
   };
-  const auto [b, e] = CellRange(x, y);
-  if (radius <= options_.search_radius && e > b) {
-    for (int i = b; i < e; ++i) consider(cell_segments_[static_cast<size_t>(i)]);
-  } else if (radius <= options_.search_radius && grid_nx_ > 0 &&
-             (x - grid_x0_) * inv_cell_ >= 0.0 && (y - grid_y0_) * inv_cell_ >= 0.0 &&
-             (x - grid_x0_) * inv_cell_ < grid_nx_ && (y - grid_y0_) * inv_cell_ < grid_ny_) {
-    return;  // inside the grid, empty cell: nothing within the search radius
+  if (radius <= options_.search_radius && lane_grid_.Covers(x, y)) {
+    for (int seg : lane_grid_.Near(x, y)) consider(seg);
   } else {
     for (int s = 0; s < num_segments(); ++s) consider(s);
   }

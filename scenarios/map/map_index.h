@@ -9,7 +9,9 @@
 //  - Spatial index: a uniform grid over all centreline segments. Each cell
 //    lists every segment that passes within `search_radius` of the cell, so a
 //    query inside the grid inspects one cell and is exact for every lane
-//    within that radius; farther points fall back to a scan of all segments.
+//    within that radius; a second, coarser grid with 5x the radius serves
+//    points off the lanes (sidewalks, parking), and only points farther than
+//    that fall back to a scan of all segments.
 //  - Projection onto lanes gives (lane, s, d, heading error).
 //  - Lane-following paths and shortest routes through the graph.
 #pragma once
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "scenarios/map/polyline.h"
+#include "scenarios/map/segment_grid.h"
 #include "tarmac/v1/scenario.pb.h"
 
 namespace tarmac {
@@ -107,6 +110,8 @@ class MapIndex {
   // inside an AREA_TYPE_DRIVABLE polygon; else the distance to the nearest
   // lane outline, capped at search_radius.
   double DistanceOutsideDrivable(double x, double y) const;
+  // Distance from (x, y) to the nearest road edge [m], capped at search_radius.
+  double DistanceToRoadEdge(double x, double y) const;
   // True if (x, y) is inside `lane`'s outline (as above).
   bool InsideLane(LaneIdx lane, double x, double y) const;
 
@@ -130,10 +135,6 @@ class MapIndex {
   double DistanceToLane(LaneIdx lane, double x, double y) const;
   static size_t Idx(LaneIdx lane) { return static_cast<size_t>(lane); }
 
-  void BuildGrid();
-  // Indices [begin, end) into cell_segments_ of the cell containing (x, y), or
-  // an empty range outside the grid.
-  std::pair<int, int> CellRange(double x, double y) const;
   LaneProjection ProjectOnSegment(int seg, double x, double y) const;
   template <typename Score>
   LaneProjection Best(double x, double y, Score score) const;
@@ -149,11 +150,12 @@ class MapIndex {
       seg_heading_;
   std::vector<LaneIdx> seg_lane_;
 
-  // Grid: cell (i, j) -> cell_segments_[cell_start_[c] .. cell_start_[c + 1]).
-  double grid_x0_ = 0.0, grid_y0_ = 0.0, inv_cell_ = 1.0;
-  int grid_nx_ = 0, grid_ny_ = 0;
-  std::vector<int> cell_start_;
-  std::vector<int> cell_segments_;
+  SegmentGrid lane_grid_;  // over the centreline segments, search_radius
+  SegmentGrid wide_grid_;  // the same with a 5x radius: for points off the lanes
+
+  // Road-edge segments (flat) and their grid.
+  std::vector<double> edge_ax_, edge_ay_, edge_dx_, edge_dy_;
+  SegmentGrid edge_grid_;
 };
 
 }  // namespace tarmac

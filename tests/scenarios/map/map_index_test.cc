@@ -157,13 +157,15 @@ TEST_CASE("MapIndex grid queries equal brute force on real maps", "[map][data]")
     const v1::Scenario& s = r->front();
     const MapIndex index(s.map());
     std::mt19937 rng(7);  // fixed seed: the test is deterministic
-    std::uniform_real_distribution<double> jitter(-8.0, 8.0);
+    // Jitter of up to 8 m (the fine grid), 40 m (the wide grid) and 80 m (the scan).
+    std::uniform_real_distribution<double> jitter(-8.0, 8.0), far(-40.0, 40.0), farther(-80.0, 80.0);
     int checked = 0;
     for (const v1::Track& t : s.tracks()) {
-      for (int k = 0; k < t.x_size(); k += 3) {
+      for (int k = 0; k < t.x_size(); k += 2) {
         if (!t.valid(k)) continue;
-        const double x = t.x(k) + jitter(rng);
-        const double y = t.y(k) + jitter(rng);
+        const int mode = k % 3;
+        const double x = t.x(k) + (mode == 0 ? jitter(rng) : mode == 1 ? far(rng) : farther(rng));
+        const double y = t.y(k) + (mode == 0 ? jitter(rng) : mode == 1 ? far(rng) : farther(rng));
         const LaneProjection fast = index.Project(x, y);
         const LaneProjection slow = BruteForce(index, x, y);
         REQUIRE(fast.distance == Approx(slow.distance).margin(1e-9));
