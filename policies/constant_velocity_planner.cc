@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "sim/actor.h"
 #include "sim/thread_pool.h"
 
 namespace tarmac {
@@ -11,8 +12,8 @@ void ConstantVelocityPlanner::Plan(std::span<const PlanRequest> requests, std::s
   ParallelFor(pool, static_cast<int>(requests.size()), [&](int b) {
     const size_t q = static_cast<size_t>(b);
     const ScenarioModel& m = *requests[q].model;
-    const Box box = EgoBox(requests[q].state->ego, m.ego_vehicle());
-    const double v = requests[q].state->ego.speed;
+    const ActorState box = ActorOf(m, *requests[q].state, requests[q].actor);
+    const double v = box.speed;
     Trajectory& plan = plans[q];
     plan.dt = m.dt();
     plan.poses.resize(kPlanHorizonSteps + 1);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "policies/path_follower.h"
+#include "sim/actor.h"
 #include "sim/thread_pool.h"
 
 namespace tarmac {
@@ -20,25 +21,27 @@ void IdmPlanner::Plan(std::span<const PlanRequest> requests, std::span<Trajector
     const size_t q = static_cast<size_t>(b);
     const ScenarioModel& m = *requests[q].model;
     const SimState& st = *requests[q].state;
-    const LanePath& route = m.route_path();
-    if (route.path.points().size() < 2) {
-      errors[q] = "no route: the ego is not on any lane of the map";
+    const int actor = requests[q].actor;
+    const LanePath* route = ActorRoute(m, actor);
+    if (route == nullptr) {
+      errors[q] = actor == kEgoActor ? "no route: the ego is not on any lane of the map"
+                                     : "no lane path for this agent";
       return;
     }
-    const VehicleParams& veh = m.ego_vehicle();
-    const double s0 = route.path.Project(st.ego.x, st.ego.y).s;  // rear axle
+    const ActorState a = ActorOf(m, st, actor);
+    const double s0 = route->path.Project(a.ref_x(), a.ref_y()).s;
     thread_local std::vector<Obstacle> obstacles;
     thread_local std::vector<double> stops;
-    CollectObstacles(m, st, params_.obstacle_radius, &obstacles);
-    RedLightStops(m, st, route, s0, st.ego.speed, params_.idm.max_decel, &stops);
+    CollectObstaclesFor(m, st, actor, params_.obstacle_radius, &obstacles);
+    RedLightStops(m, st, *route, s0, a.speed, params_.idm.max_decel, &stops);
     PathFollowInput in;
-    in.path = &route.path;
+    in.path = &route->path;
     in.s0 = s0;
-    in.v0 = st.ego.speed;
-    in.target_speed = RouteSpeedLimit(m, route, s0, params_.fallback_speed);
-    in.rear_axle_to_center = veh.rear_axle_to_center;
-    in.front_length = veh.rear_axle_to_center + 0.5 * veh.length;
-    in.half_width = 0.5 * veh.width;
+    in.v0 = a.speed;
+    in.target_speed = RouteSpeedLimit(m, *route, s0, params_.fallback_speed);
+    in.rear_axle_to_center = a.reference_offset;
+    in.front_length = a.reference_offset + 0.5 * a.length;
+    in.half_width = 0.5 * a.width;
     in.idm = params_.idm;
     in.obstacles = obstacles;
     in.stops = stops;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "sim/actor.h"
 #include "sim/thread_pool.h"
 
 namespace tarmac {
@@ -11,11 +12,12 @@ void LogPlanner::Plan(std::span<const PlanRequest> requests, std::span<Trajector
   ParallelFor(pool, static_cast<int>(requests.size()), [&](int b) {
     const size_t q = static_cast<size_t>(b);
     const ScenarioModel& m = *requests[q].model;
-    if (!m.has_ego_log()) {
+    const int actor = requests[q].actor;
+    if (actor == kEgoActor && !m.has_ego_log()) {
       errors[q] = "the log planner needs a logged ego; this scenario has none (a planning problem)";
       return;
     }
-    const v1::Track& ego = m.scenario().tracks(m.ego_track_index());
+    const v1::Track& ego = actor == kEgoActor ? m.scenario().tracks(m.ego_track_index()) : m.agent_track(actor);
     Trajectory& plan = plans[q];
     plan.dt = m.dt();
     plan.poses.resize(kPlanHorizonSteps + 1);
@@ -28,6 +30,12 @@ void LogPlanner::Plan(std::span<const PlanRequest> requests, std::span<Trajector
         continue;
       }
       // Beyond the log (or in a gap): constant velocity from the last valid step.
+      if (!ego.valid(last)) {
+        const ActorState a = ActorOf(m, *requests[q].state, actor);
+        plan.poses[static_cast<size_t>(k)] = {a.x + k * m.dt() * a.speed * std::cos(a.heading),
+                                              a.y + k * m.dt() * a.speed * std::sin(a.heading), a.heading};
+        continue;
+      }
       const double dt = (t - last) * m.dt();
       const Pose2 base{ego.x(last), ego.y(last), ego.heading(last)};
       plan.poses[static_cast<size_t>(k)] = {base.x + dt * ego.vx(last), base.y + dt * ego.vy(last),

@@ -61,25 +61,6 @@ void FollowPathWithIdm(const PathFollowInput& in, Trajectory* out, std::vector<d
   }
 }
 
-void CollectObstacles(const ScenarioModel& model, const SimState& state, double radius,
-                      std::vector<Obstacle>* out) {
-  out->clear();
-  const Box ego = EgoBox(state.ego, model.ego_vehicle());
-  for (int i = 0; i < state.num_agents(); ++i) {
-    if (!state.active(i)) continue;
-    const size_t k = static_cast<size_t>(i);
-    const double dx = state.x[k] - ego.x, dy = state.y[k] - ego.y;
-    if (dx * dx + dy * dy > radius * radius) continue;
-    // Speed along the box heading; a velocity pointing backwards flips the heading.
-    double heading = state.heading[k];
-    double speed = state.vx[k] * std::cos(heading) + state.vy[k] * std::sin(heading);
-    if (speed < 0.0) {
-      heading += heading > 0.0 ? -M_PI : M_PI;
-      speed = -speed;
-    }
-    out->push_back({state.x[k], state.y[k], heading, model.agent_length(i), model.agent_width(i), speed});
-  }
-}
 
 void RedLightStops(const ScenarioModel& model, const SimState& state, const LanePath& path, double s_ego,
                    double v, double b, std::vector<double>* out) {

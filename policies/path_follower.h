@@ -37,10 +37,6 @@ struct PathFollowInput {
 // at each pose.
 void FollowPathWithIdm(const PathFollowInput& in, Trajectory* out, std::vector<double>* speeds = nullptr);
 
-// Active agents near the ego as obstacles (within `radius` of its centre).
-void CollectObstacles(const ScenarioModel& model, const SimState& state, double radius,
-                      std::vector<Obstacle>* out);
-
 // Arc lengths on `path` (a LanePath of the model's map) where the ego must stop
 // at the current step: red lights on its lanes, and yellow ones it can still
 // stop for at speed v with deceleration b.

@@ -9,6 +9,7 @@
 #include "policies/idm_planner.h"
 #include "policies/path_follower.h"
 #include "scenarios/import/import_util.h"
+#include "sim/actor.h"
 #include "sim/thread_pool.h"
 
 namespace tarmac {
@@ -17,29 +18,12 @@ namespace {
 constexpr double kPi = std::numbers::pi;
 constexpr double kAheadAngle = 30.0 * kPi / 180.0;  // TTC: an object this far off the heading is "ahead"
 
-// The agents near the ego, with what scoring needs beyond their boxes.
+// The others near the actor, with what scoring needs beyond their boxes.
 struct Forecast {
   std::vector<Obstacle> obstacles;   // state now; forecast at constant velocity
-  std::vector<uint8_t> is_static;
   std::vector<v1::TrackType> type;
+  bool is_static(size_t j) const { return type[j] == v1::TRACK_TYPE_STATIC; }
 };
-
-void CollectForecast(const ScenarioModel& m, const SimState& st, double radius, Forecast* f) {
-  CollectObstacles(m, st, radius, &f->obstacles);
-  f->is_static.clear();
-  f->type.clear();
-  // CollectObstacles keeps active agents within the radius in index order;
-  // walk them again the same way to attach their types.
-  const Box ego = EgoBox(st.ego, m.ego_vehicle());
-  for (int i = 0; i < st.num_agents(); ++i) {
-    if (!st.active(i)) continue;
-    const size_t k = static_cast<size_t>(i);
-    const double dx = st.x[k] - ego.x, dy = st.y[k] - ego.y;
-    if (dx * dx + dy * dy > radius * radius) continue;
-    f->type.push_back(m.agent_type(i));
-    f->is_static.push_back(m.agent_type(i) == v1::TRACK_TYPE_STATIC ? 1 : 0);
-  }
-}
 
 Box ObstacleAt(const Obstacle& o, double t) {
   return Box{o.x + t * o.speed * std::cos(o.heading), o.y + t * o.speed * std::sin(o.heading), o.heading,
@@ -81,21 +65,27 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
                          std::vector<ProposalScore>* scores_out) const {
   const ScenarioModel& m = *request.model;
   const SimState& st = *request.state;
-  const LanePath& route = m.route_path();
-  if (route.path.points().size() < 2) {
-    *error = "no route: the ego is not on any lane of the map";
+  const int actor = request.actor;
+  const LanePath* route_ptr = ActorRoute(m, actor);
+  if (route_ptr == nullptr) {
+    *error = actor == kEgoActor ? "no route: the ego is not on any lane of the map" : "no lane path for this agent";
     return;
   }
-  const VehicleParams& veh = m.ego_vehicle();
+  const LanePath& route = *route_ptr;
+  const ActorState self = ActorOf(m, st, actor);
+  // The actor as a vehicle: the ego's own, or an agent's box with the ego's proportions.
+  const VehicleParams veh = actor == kEgoActor ? m.ego_vehicle() : VehicleParamsForBox(self.length, self.width);
+  const EgoState start = actor == kEgoActor ? st.ego : EgoStateFromCenter(self.x, self.y, self.heading,
+                                                                          std::max(0.0, self.speed), veh);
   const double dt = m.dt();
-  const Box ego = EgoBox(st.ego, veh);
-  const double s_center = route.path.Project(st.ego.x, st.ego.y).s;  // rear axle
+  const Box ego = EgoBox(start, veh);
+  const double s_center = route.path.Project(start.x, start.y).s;  // rear axle
   const double v_limit = RouteSpeedLimit(m, route, s_center, params_.fallback_speed);
 
   thread_local Forecast forecast;
   thread_local std::vector<double> stops;
-  CollectForecast(m, st, params_.obstacle_radius, &forecast);
-  RedLightStops(m, st, route, s_center, st.ego.speed, params_.idm.max_decel, &stops);
+  CollectObstaclesFor(m, st, actor, params_.obstacle_radius, &forecast.obstacles, &forecast.type);
+  RedLightStops(m, st, route, s_center, start.speed, params_.idm.max_decel, &stops);
 
   const int steps = params_.proposal_steps;
   const size_t num_paths = params_.lateral_offsets.size();
@@ -109,8 +99,8 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
   auto make_input = [&](size_t p, size_t v, int n) {
     PathFollowInput in;
     in.path = &paths[p];
-    in.s0 = paths[p].Project(st.ego.x, st.ego.y).s;
-    in.v0 = st.ego.speed;
+    in.s0 = paths[p].Project(start.x, start.y).s;
+    in.v0 = start.speed;
     in.target_speed = params_.speed_fractions[v] * v_limit;
     in.rear_axle_to_center = veh.rear_axle_to_center;
     in.front_length = veh.rear_axle_to_center + 0.5 * veh.length;
@@ -140,7 +130,7 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
                    c.y - veh.rear_axle_to_center * std::sin(c.heading), c.heading};
       }
       const FittedProfiles prof = FitProfiles(rear.data(), static_cast<int>(rear.size()), dt, params_.tracker);
-      sim[0] = st.ego;
+      sim[0] = start;
       for (int k = 0; k < steps; ++k) {
         const size_t i = static_cast<size_t>(k);
         const EgoCommand cmd = TrackWithProfiles(sim[i], rear[i], prof, k, dt, veh, params_.tracker);
@@ -180,10 +170,10 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
           if (dx * dx + dy * dy > r * r || !BoxesOverlap(box, other)) continue;
           const EgoAtContact ec{box, s.x, s.y, s.speed};
           const CollisionType type =
-              ClassifyCollision(ec, {other, forecast.obstacles[j].speed, forecast.is_static[j] != 0});
+              ClassifyCollision(ec, {other, forecast.obstacles[j].speed, forecast.is_static(j)});
           ignored[j] = 1;
           if (!IsAtFault(type, straddling)) continue;
-          sc.collision = std::min(sc.collision, forecast.is_static[j] ? 0.5 : 0.0);
+          sc.collision = std::min(sc.collision, forecast.is_static(j) ? 0.5 : 0.0);
           if (sc.first_at_fault_step < 0) sc.first_at_fault_step = k;
         }
         // Time to collision: the ego and the objects moved on at constant velocity.
@@ -233,12 +223,12 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
   const ProposalScore& chosen = scores[best];
   const bool emergency = chosen.first_at_fault_step >= 0 &&
                          chosen.first_at_fault_step * dt <= params_.emergency_ttc &&
-                         st.ego.speed <= params_.emergency_max_speed;
+                         start.speed <= params_.emergency_max_speed;
   if (emergency) {
     // Brake hard along the current heading.
     plan->dt = dt;
     plan->poses.resize(kPlanHorizonSteps + 1);
-    const double v0 = std::max(0.0, st.ego.speed);
+    const double v0 = std::max(0.0, start.speed);
     const double t_stop = v0 / params_.emergency_decel;
     for (int k = 0; k <= kPlanHorizonSteps; ++k) {
       const double t = std::min(k * dt, t_stop);

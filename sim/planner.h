@@ -25,6 +25,9 @@ class ThreadPool;
 struct PlanRequest {
   const ScenarioModel* model = nullptr;
   const SimState* state = nullptr;
+  // Whom the plan is for: kEgoActor (-1), or the index of an agent the
+  // planner drives (sim/actor.h gives both the same view).
+  int actor = -1;
 };
 
 class Planner {

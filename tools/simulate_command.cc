@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "agents/planner_agents.h"
 #include "agents/registry.h"
 #include "policies/registry.h"
 #include "scenarios/scenario_io.h"
@@ -66,13 +67,27 @@ Summary Summarize(const ScenarioModel& m, const RolloutResult& r) {
   return s;
 }
 
+}  // namespace
+
+Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name) {
+  // "planner:NAME": reactive vehicles driven by a planner.
+  if (name.rfind("planner:", 0) == 0) {
+    Result<std::unique_ptr<Planner>> p = MakePlanner(name.substr(8));
+    if (!p.ok()) return Error{fmt::format("--agents '{}': {}", name, p.error().message)};
+    return std::unique_ptr<AgentModel>(std::make_unique<PlannerAgents>(std::move(*p)));
+  }
+  return MakeAgentModel(name);
+}
+
+namespace {
+
 int RunSimulate(const SimulateOptions& o) {
   Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner);
   if (!planner.ok()) {
     fmt::print(stderr, "tarmac simulate: {}\n", planner.error().message);
     return kExitInputError;
   }
-  Result<std::unique_ptr<AgentModel>> agents = MakeAgentModel(o.agents);
+  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents);
   if (!agents.ok()) {
     fmt::print(stderr, "tarmac simulate: {}\n", agents.error().message);
     return kExitInputError;
@@ -154,7 +169,8 @@ void AddSimulateCommand(CLI::App* app) {
       "simulate", "Closed-loop rollouts with a summary per scenario (no results store; see `run`)");
   cmd->add_option("scenarios", o->scenarios, "Scenario files or folders (default: the embedded suite)");
   cmd->add_option("--planner", o->planner, "log, constant-velocity, idm, pdm");
-  cmd->add_option("--agents", o->agents, "log (replay) or idm (reactive)");
+  cmd->add_option("--agents", o->agents,
+                  "log (replay), idm (reactive), or planner:NAME (reactive vehicles driven by a planner)");
   cmd->add_option("--threads", o->threads, "Worker threads");
   cmd->add_option("--batch", o->batch, "Scenarios in lock-step at once (0: all)");
   cmd->add_option("--horizon", o->horizon, "Steps to simulate (0: to the end of the log)");

@@ -4,8 +4,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
+#include <string>
+
+#include "scenarios/result.h"
+#include "sim/agent_model.h"
+
 namespace tarmac {
 
 void AddSimulateCommand(CLI::App* app);
+
+// Agent models by command-line name: "log", "idm", or "planner:NAME".
+Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name);
 
 }  // namespace tarmac
