@@ -28,20 +28,21 @@ FittedProfiles FitProfiles(const Pose2* p, int num_poses, double dt, const Track
   out.count = m;
   // Speed fit: unknowns z = [v0, a0 .. a_{m-2}]; displacement j = dt * v_j * (cos, sin)(psi_j),
   // v_j = v0 + dt * sum_{i<j} a_i. Normal equations with a jerk (first difference) penalty.
-  Mat ata = Mat::Zero(m, m);
-  Vec aty = Vec::Zero(m);
-  for (int j = 0; j < m; ++j) {
+  // With w_0 = dt and w_a = dt^2 (a >= 1), (A^T A)(a, b) = w_a w_b (m - max(a, b))
+  // (c^2 + s^2 = 1) and (A^T y)(a) = w_a * sum_{j >= a} proj_j: built in O(m^2).
+  double suffix[kMaxFit + 1];
+  suffix[m] = 0.0;
+  for (int j = m - 1; j >= 0; --j) {
     const double dx = p[j + 1].x - p[j].x;
     const double dy = p[j + 1].y - p[j].y;
-    const double c = std::cos(p[j].heading), s = std::sin(p[j].heading);
-    // Row pair j of A: column 0 -> dt, columns 1..j -> dt^2 (times c and s).
-    // (A^T A)(a, b) = sum over rows of A(., a) A(., b): with c^2 + s^2 = 1.
-    const double proj = c * dx + s * dy;
-    for (int a = 0; a <= j; ++a) {
-      const double wa = a == 0 ? dt : dt * dt;
-      aty(a) += wa * proj;
-      for (int b = 0; b <= j; ++b) ata(a, b) += wa * (b == 0 ? dt : dt * dt);
-    }
+    suffix[j] = suffix[j + 1] + std::cos(p[j].heading) * dx + std::sin(p[j].heading) * dy;
+  }
+  Mat ata(m, m);
+  Vec aty(m);
+  for (int a = 0; a < m; ++a) {
+    const double wa = a == 0 ? dt : dt * dt;
+    aty(a) = wa * suffix[a];
+    for (int b = 0; b < m; ++b) ata(a, b) = wa * (b == 0 ? dt : dt * dt) * (m - std::max(a, b));
   }
   for (int i = 1; i + 1 < m; ++i) {  // (a_{i+1} - a_i)^2 penalties on columns i, i+1
     ata(i, i) += params.jerk_penalty;
@@ -56,15 +57,21 @@ FittedProfiles FitProfiles(const Pose2* p, int num_poses, double dt, const Track
     if (j + 1 < m) v += dt * z(j + 1);
   }
   // Curvature fit: dpsi_j = dt * v_j * kappa_j, kappa_j = k0 + dt * sum_{i<j} kdot_i.
-  Mat ctc = Mat::Zero(m, m);
-  Vec ctd = Vec::Zero(m);
-  for (int j = 0; j < m; ++j) {
+  // Likewise (C^T C)(a, b) = w_a w_b sum_{j >= max(a, b)} v_j^2 and
+  // (C^T dpsi)(a) = w_a sum_{j >= a} v_j dpsi_j.
+  double v2[kMaxFit + 1], vd[kMaxFit + 1];
+  v2[m] = vd[m] = 0.0;
+  for (int j = m - 1; j >= 0; --j) {
     const double dpsi = WrapAngle(p[j + 1].heading - p[j].heading);
-    for (int a = 0; a <= j; ++a) {
-      const double wa = (a == 0 ? dt : dt * dt) * out.speed[j];
-      ctd(a) += wa * dpsi;
-      for (int b = 0; b <= j; ++b) ctc(a, b) += wa * (b == 0 ? dt : dt * dt) * out.speed[j];
-    }
+    v2[j] = v2[j + 1] + out.speed[j] * out.speed[j];
+    vd[j] = vd[j + 1] + out.speed[j] * dpsi;
+  }
+  Mat ctc(m, m);
+  Vec ctd(m);
+  for (int a = 0; a < m; ++a) {
+    const double wa = a == 0 ? dt : dt * dt;
+    ctd(a) = wa * vd[a];
+    for (int b = 0; b < m; ++b) ctc(a, b) = wa * (b == 0 ? dt : dt * dt) * v2[std::max(a, b)];
   }
   ctc(0, 0) += kInitialCurvaturePenalty;
   for (int i = 1; i < m; ++i) ctc(i, i) += params.curvature_rate_penalty;
