@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default suite: read, validate, summarise and
-# draw every scenario. (`tarmac run`, the closed-loop evaluation, replaces
-# this once the simulator exists.)
+# draw every scenario, then drive each one in closed loop with the default
+# planner (pdm) among reactive agents (idm). `tarmac run`, with the metrics and
+# the results store, takes this over once it exists.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${1:-build}
@@ -21,4 +22,6 @@ echo "== convert to tarmac .pb and render the start of each scenario into $out"
 for f in "$out"/pb/*.pb; do
   "$tarmac" scenario render "$f" -o "$out/$(basename "$f" .pb).png" >/dev/null
 done
+echo "== closed loop: planner pdm, reactive agents"
+"$tarmac" simulate "$suite" --planner pdm --agents idm --threads "$(nproc)"
 echo "done: $(ls "$out"/*.png | wc -l) pictures, summary in $out/info.jsonl"

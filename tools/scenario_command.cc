@@ -269,11 +269,14 @@ int RunConvert(const ConvertOptions& o) {
     // One TFRecord file holds every scenario, as WOMD shards do.
     std::vector<v1::Scenario> all;
     for (auto& [file, s] : scenarios) all.push_back(s);
-    const Result<void> w = WriteWomdTfRecord(all, out);
+    std::vector<std::string> dropped;
+    const Result<void> w = WriteWomdTfRecord(all, out, &dropped);
     if (!w.ok()) {
       fmt::print(stderr, "{}\n", w.error().message);
       return kExitInputError;
     }
+    // What WOMD cannot hold, so the user knows what the file lacks.
+    for (const std::string& note : dropped) fmt::print("note: {}\n", note);
     fmt::print("{} scenario(s) -> {}\n", all.size(), out.string());
     return code;
   }

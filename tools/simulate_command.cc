@@ -11,6 +11,7 @@
 #include "agents/registry.h"
 #include "policies/registry.h"
 #include "scenarios/scenario_io.h"
+#include "scenarios/summary.h"
 #include "sim/runner.h"
 #include "tools/cli_util.h"
 
@@ -137,11 +138,18 @@ int RunSimulate(const SimulateOptions& o) {
     failed += r.ok ? 0 : 1;
     collided += s.collisions_active > 0 ? 1 : 0;
     const std::string hash = fmt::format("{:016x}", r.state_hash);
+    nlohmann::json events = nlohmann::json::array();
+    for (const CollisionEvent& c : r.trace.collisions) {
+      events.push_back({{"step", c.step}, {"agent", c.agent_id}, {"type", TrackTypeName(c.agent_type)},
+                        {"ego_speed", c.ego_speed}, {"agent_speed", c.agent_speed},
+                        {"bearing_deg", c.bearing * 180.0 / M_PI}, {"ego_front_hit", c.ego_front_hit}});
+    }
     rows.push_back({{"scenario", r.scenario_id}, {"ok", r.ok}, {"error", r.error}, {"steps", r.steps},
                     {"collisions", s.collisions}, {"collisions_active", s.collisions_active},
                     {"max_offroad_m", s.max_offroad}, {"min_gap_m", s.min_gap},
                     {"progress_m", s.progress}, {"ade_m", s.ade}, {"fde_m", s.fde},
-                    {"agents_not_spawned", r.agents_not_spawned}, {"state_hash", hash}});
+                    {"agents_not_spawned", r.agents_not_spawned}, {"collision_events", events},
+                    {"state_hash", hash}});
     if (o.json) continue;
     if (!r.ok) {
       fmt::print("{:<28} {:>6}  {}\n", r.scenario_id, "FAILED", r.error);

@@ -118,7 +118,8 @@ std::vector<v1::Scenario> ImportGpuDriveJson(std::string_view bytes, const Impor
 //    first goal shape (or the end of the first goal lane), other objects'
 //    their last valid position;
 //  - lane boundaries, connectivity, speed limits, stop lines and drivable
-//    areas are not written; static/other/unspecified tracks become "other";
+//    areas are not written; static and other tracks become "other",
+//    unspecified ones "unset";
 //  - traffic lights are written per controlled lane (a light without lanes
 //    is dropped; the first light wins a lane); OFF becomes "unknown";
 //  - metadata.current_time_index carries current_step and

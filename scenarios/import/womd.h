@@ -61,7 +61,9 @@
 //                               lane is not listed); stop point = the first stop_point given.
 //                               At most one dynamic state per timestamp.
 //  provenance                -> dataset "Waymo Open Motion Dataset", license "Waymo Dataset
-//                               License Agreement for Non-Commercial Use"
+//                               License Agreement for Non-Commercial Use"; a record written
+//                               by tarmac's exporter carries the true dataset, licence and
+//                               tags in field 1000 (tarmac_provenance), which win
 //
 // Mapping, tarmac.v1 -> WOMD (export; for Waymax and other WOMD readers)
 //  The inverse of the above, with timestamps_seconds[t] = t * dt_s and one
@@ -72,8 +74,9 @@
 //  their stop points), opposite-direction neighbours, areas other than speed
 //  bumps and driveways, SIGNAL_STATE_OFF (-> UNKNOWN), ROAD_LINE_TYPE_VIRTUAL
 //  (-> UNKNOWN), lane types other than vehicle / bike, the ego's yaw rate and
-//  acceleration, and the provenance (a re-import labels the data WOMD, with
-//  WOMD's licence: keep the original's provenance yourself). A lane boundary
+//  acceleration, and the provenance's other fields (its dataset, licence and
+//  tags travel in field 1000, tarmac_provenance, outside the published
+//  schema; other readers skip it). A lane boundary
 //  becomes a BoundarySegment over the whole lane that references a road line
 //  or road edge with exactly that polyline (an existing one, else a new road
 //  line whose type comes from the marking: a WOMD type name, else "dashed" ->
