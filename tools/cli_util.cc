@@ -20,13 +20,14 @@ std::vector<std::filesystem::path> ExpandScenarioPaths(const std::vector<std::st
       for (auto it = std::filesystem::recursive_directory_iterator(p, ec);
            !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
         if (!it->is_regular_file(ec)) continue;
-        std::string head(512, '\0');
-        std::ifstream in(it->path(), std::ios::binary);
-        in.read(head.data(), static_cast<std::streamsize>(head.size()));
-        head.resize(static_cast<size_t>(in.gcount()));
+        // In folders, only files whose name says they are scenarios.
+        const std::string name = it->path().filename().string();
         const std::string ext = it->path().extension().string();
-        if (ext == ".md" || ext == ".txt" || ext == ".csv" || ext == ".osm") continue;
-        if (DetectFormat(it->path(), head) != Format::kUnknown) found.push_back(it->path());
+        static const char* const kExtensions[] = {".xml", ".pkl", ".pickle", ".pb", ".pbtxt",
+                                                  ".textproto", ".txtpb", ".json", ".tfrecord"};
+        bool known = name.find(".tfrecord") != std::string::npos;
+        for (const char* e : kExtensions) known = known || ext == e;
+        if (known) found.push_back(it->path());
       }
       std::sort(found.begin(), found.end());
       out.insert(out.end(), found.begin(), found.end());
