@@ -53,9 +53,11 @@ struct RolloutTrace {
   int num_agents = 0;
   std::vector<float> agent_x, agent_y, agent_heading, agent_vx, agent_vy;
   std::vector<uint8_t> agent_active;
-  // The planner's trajectory at each step, thinned to every `plan_stride`-th pose.
+  // The planner's trajectory at each step, thinned to every `plan_stride`-th
+  // pose: the poses of step k are plan_poses[plan_start[k] .. plan_start[k + 1]).
   int plan_stride = 5;
-  std::vector<std::vector<Pose2>> plans;
+  std::vector<Pose2> plan_poses;
+  std::vector<int> plan_start;
 };
 
 struct RolloutResult {

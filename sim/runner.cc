@@ -48,6 +48,10 @@ void Start(const AgentModel& agents, const SimConfig& config, Rollout* r) {
   r->result.trace.num_agents = m.num_agents();
   const size_t steps = static_cast<size_t>(m.end_step() - m.start_step());
   r->result.trace.ego.reserve(steps);
+  if (config.record_plans) {
+    r->result.trace.plan_start.reserve(steps + 1);
+    r->result.trace.plan_poses.reserve(steps * (kPlanHorizonSteps / 5 + 2));
+  }
   if (config.record_agents) {
     const size_t n = steps * static_cast<size_t>(m.num_agents());
     for (auto* v : {&r->result.trace.agent_x, &r->result.trace.agent_y, &r->result.trace.agent_heading,
@@ -88,10 +92,11 @@ void Advance(const AgentModel& agents, const SimConfig& config, const Trajectory
     return;
   }
   if (config.record_plans) {
-    std::vector<Pose2> thin;
-    const int stride = std::max(1, r->result.trace.plan_stride);
-    for (size_t k = 0; k < plan.poses.size(); k += static_cast<size_t>(stride)) thin.push_back(plan.poses[k]);
-    r->result.trace.plans.push_back(std::move(thin));
+    RolloutTrace& trace = r->result.trace;
+    const size_t stride = static_cast<size_t>(std::max(1, trace.plan_stride));
+    if (trace.plan_start.empty()) trace.plan_start.push_back(0);
+    for (size_t k = 0; k < plan.poses.size(); k += stride) trace.plan_poses.push_back(plan.poses[k]);
+    trace.plan_start.push_back(static_cast<int>(trace.plan_poses.size()));
   }
   const EgoCommand cmd = TrackTrajectory(r->state.ego, plan, m.ego_vehicle(), config.tracker);
   const EgoState next = PropagateBicycle(r->state.ego, cmd, m.ego_vehicle(), m.dt());

@@ -19,6 +19,7 @@ targets=$(grep -o '"[a-z_]*:k[A-Za-z]*"' tests/fuzz/CMakeLists.txt | sed 's/"\([
 # shellcheck disable=SC2086
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target $targets
 
+mkdir -p "$root/out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed() { mkdir -p "$work/$1"; shift_name=$1; shift; for f in "$@"; do [ -f "$f" ] && cp "$f" "$work/$shift_name/"; done; }
