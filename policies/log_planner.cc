@@ -29,17 +29,25 @@ void LogPlanner::Plan(std::span<const PlanRequest> requests, std::span<Trajector
         last = t;
         continue;
       }
-      // Beyond the log (or in a gap): constant velocity from the last valid step.
+      // Beyond the log (or in a gap): constant velocity from the last valid
+      // step, estimated from the logged positions over the last 0.5 s (logged
+      // velocity fields can be zero at a log's last step, as in ScenarioNet
+      // files, and single steps are noisy).
       if (!ego.valid(last)) {
         const ActorState a = ActorOf(m, *requests[q].state, actor);
         plan.poses[static_cast<size_t>(k)] = {a.x + k * m.dt() * a.speed * std::cos(a.heading),
                                               a.y + k * m.dt() * a.speed * std::sin(a.heading), a.heading};
         continue;
       }
+      double vx = ego.vx(last), vy = ego.vy(last);
+      int back = 0;
+      while (back < 5 && last - back - 1 >= 0 && ego.valid(last - back - 1)) ++back;
+      if (back > 0) {
+        vx = (ego.x(last) - ego.x(last - back)) / (back * m.dt());
+        vy = (ego.y(last) - ego.y(last - back)) / (back * m.dt());
+      }
       const double dt = (t - last) * m.dt();
-      const Pose2 base{ego.x(last), ego.y(last), ego.heading(last)};
-      plan.poses[static_cast<size_t>(k)] = {base.x + dt * ego.vx(last), base.y + dt * ego.vy(last),
-                                            base.heading};
+      plan.poses[static_cast<size_t>(k)] = {ego.x(last) + dt * vx, ego.y(last) + dt * vy, ego.heading(last)};
     }
   });
 }

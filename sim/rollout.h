@@ -27,6 +27,14 @@ struct EgoSample {
   LaneIdx lane = kNoLane;       // lane the ego is on (projection with heading)
   double lane_d = 0.0;          // lateral offset from that lane's centreline [m]
   double heading_error = 0.0;   // ego heading minus lane heading [rad]
+  // The lane under the ego's centre (nearest centreline, heading ignored) and
+  // the arc length there: what driving-direction compliance measures against.
+  LaneIdx lane_under = kNoLane;
+  double lane_under_s = 0.0;    // [m]
+  // A corner lies outside the lane under the centre and the lanes connected
+  // to it (straddling lanes, or partly off the lanes).
+  bool multiple_lanes = false;
+  bool in_intersection = false; // the lane under the centre lies in an intersection
   double route_s = 0.0;         // arc length along the model's route path [m]
   double min_gap_m = 1e9;       // smallest box-to-box distance to an active agent [m]
   int nearest_agent = -1;       // that agent, -1 if none

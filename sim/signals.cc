@@ -45,6 +45,24 @@ EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state, co
     }
     e.offroad_m = off;
     e.road_edge_m = edge;
+    const LaneProjection under = map.Project(box.x, box.y);
+    e.lane_under = under.lane;
+    e.lane_under_s = under.s;
+    e.in_intersection = under.found() && map.IsIntersection(under.lane);
+    if (under.found()) {
+      // Every corner inside the lane under the centre or a lane joined to it.
+      auto inside_connected = [&](const Vec2& c) {
+        if (map.InsideLane(under.lane, c.x, c.y)) return true;
+        for (LaneIdx l : map.Successors(under.lane)) {
+          if (map.InsideLane(l, c.x, c.y)) return true;
+        }
+        for (LaneIdx l : map.Predecessors(under.lane)) {
+          if (map.InsideLane(l, c.x, c.y)) return true;
+        }
+        return false;
+      };
+      for (const Vec2& c : Corners(box)) e.multiple_lanes = e.multiple_lanes || !inside_connected(c);
+    }
     const Path2& route = model.route_path().path;
     if (!route.empty()) {
       // Near the previous sample's foot point first; the whole path if that fails.

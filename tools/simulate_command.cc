@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/planner_agents.h"
+#include "metrics/scenario_metrics.h"
 #include "agents/registry.h"
 #include "policies/registry.h"
 #include "scenarios/scenario_io.h"
@@ -144,7 +145,16 @@ int RunSimulate(const SimulateOptions& o) {
                         {"ego_speed", c.ego_speed}, {"agent_speed", c.agent_speed},
                         {"bearing_deg", c.bearing * 180.0 / M_PI}, {"ego_front_hit", c.ego_front_hit}});
     }
+    nlohmann::json metrics = nlohmann::json::object();
+    if (r.ok) {
+      const ScenarioMetrics sm = ComputeMetrics(*models[i], r);
+      metrics["score"] = sm.score;
+      for (const auto& [name, value] : MetricColumns(sm)) {
+        metrics[name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+      }
+    }
     rows.push_back({{"scenario", r.scenario_id}, {"ok", r.ok}, {"error", r.error}, {"steps", r.steps},
+                    {"metrics", metrics},
                     {"collisions", s.collisions}, {"collisions_active", s.collisions_active},
                     {"max_offroad_m", s.max_offroad}, {"min_gap_m", s.min_gap},
                     {"progress_m", s.progress}, {"ade_m", s.ade}, {"fde_m", s.fde},

@@ -158,13 +158,17 @@ bool MapIndex::InsideLane(LaneIdx lane, double x, double y) const {
     if (x < l.box[0] || y < l.box[1] || x > l.box[2] || y > l.box[3]) return false;
     return InPolygon(x, y, l.outline);
   }
-  return l.centerline.Project(x, y).distance <= options_.default_half_width;
+  return l.centerline.Project(x, y).distance <= BandHalfWidth(lane);
+}
+
+double MapIndex::BandHalfWidth(LaneIdx lane) const {
+  return lanes_[Idx(lane)].is_intersection ? options_.intersection_half_width : options_.default_half_width;
 }
 
 double MapIndex::DistanceToLane(LaneIdx lane, double x, double y) const {
   const Lane& l = lanes_[Idx(lane)];
   if (!l.outline.empty()) return InsideLane(lane, x, y) ? 0.0 : DistanceToEdges(x, y, l.outline);
-  return std::max(0.0, l.centerline.Project(x, y).distance - options_.default_half_width);
+  return std::max(0.0, l.centerline.Project(x, y).distance - BandHalfWidth(lane));
 }
 
 double MapIndex::DistanceOutsideDrivable(double x, double y) const {
@@ -183,7 +187,7 @@ double MapIndex::DistanceOutsideDrivable(double x, double y) const {
     if (lanes_[Idx(lane)].outline.empty()) {
       const double d = PointSegmentDistance(x, y, seg_ax_[seg], seg_ay_[seg], seg_ax_[seg] + seg_dx_[seg],
                                             seg_ay_[seg] + seg_dy_[seg], nullptr) -
-                       options_.default_half_width;
+                       BandHalfWidth(lane);
       if (d <= 0.0) return 0.0;
       best = std::min(best, d);
       continue;

@@ -39,6 +39,9 @@ struct MapIndexOptions {
   double heading_weight = 4.0;
   // Half width of lanes whose source gives no boundaries [m].
   double default_half_width = 1.75;
+  // The same for such lanes inside intersections, whose pavement spans the
+  // junction rather than one lane (nuScenes lane connectors) [m].
+  double intersection_half_width = 3.5;
 };
 
 // A point projected onto one lane's centreline.
@@ -106,7 +109,8 @@ class MapIndex {
 
   // How far (x, y) lies outside the drivable area [m]: 0 inside a lane's outline
   // (the polygon of its left and right boundaries; for lanes without
-  // boundaries, the band of `default_half_width` around the centreline) or
+  // boundaries, the band of `default_half_width` around the centreline, of
+  // `intersection_half_width` inside intersections) or
   // inside an AREA_TYPE_DRIVABLE polygon; else the distance to the nearest
   // lane outline, capped at search_radius.
   double DistanceOutsideDrivable(double x, double y) const;
@@ -133,6 +137,8 @@ class MapIndex {
   };
   // Distance from (x, y) to `lane`'s outline edges (0 inside).
   double DistanceToLane(LaneIdx lane, double x, double y) const;
+  // Half width of the band standing in for a lane without boundaries.
+  double BandHalfWidth(LaneIdx lane) const;
   static size_t Idx(LaneIdx lane) { return static_cast<size_t>(lane); }
 
   LaneProjection ProjectOnSegment(int seg, double x, double y) const;
