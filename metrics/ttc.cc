@@ -13,13 +13,14 @@ TtcSummary ScoreTimeToCollision(const ScenarioModel& m, const RolloutTrace& trac
                                 const std::vector<int>& collided_agents, const std::vector<int>& collision_steps,
                                 const std::vector<int>& at_fault_steps) {
   TtcSummary out;
-  if (trace.ego.empty() || trace.agent_x.empty()) return out;
+  if (trace.ego.empty()) return out;
   const double dt = 0.1;  // nuPlan's projection step [s]
   const int projections = static_cast<int>(std::ceil(p.ttc_horizon / dt - 1e-9)) - 1;  // 0.1 .. 2.9 s
   const double ahead = p.ahead_angle_deg * M_PI / 180.0;
   const double behind = p.behind_angle_deg * M_PI / 180.0;
   const double d_rear = m.ego_vehicle().rear_axle_to_center;
-  const int n = trace.num_agents;
+  // Without recorded agent states there is nothing to project.
+  const int n = trace.agent_x.empty() ? 0 : trace.num_agents;
   std::vector<Box> tracks;
   std::vector<Vec2> step_of;  // per-step displacement of each relevant track
   for (size_t k = 0; k < trace.ego.size(); ++k) {
