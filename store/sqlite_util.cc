@@ -56,6 +56,8 @@ Result<void> Db::Exec(const std::string& sql, std::string_view what) {
 
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 
+int Db::ExtendedErrcode() const { return sqlite3_extended_errcode(db_); }
+
 // ---------------------------------------------------------------- Stmt
 
 Stmt::~Stmt() {

@@ -42,6 +42,8 @@ class Db {
   Result<void> Exec(const std::string& sql, std::string_view what);
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const;
+  // SQLite's extended result code of the last failure (SQLITE_CONSTRAINT_PRIMARYKEY...).
+  int ExtendedErrcode() const;
 
  private:
   sqlite3* db_ = nullptr;

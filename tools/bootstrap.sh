@@ -27,7 +27,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libprotobuf-dev protobuf-compiler libpugixml-dev nlohmann-json3-dev libcli11-dev
   libcairo2-dev libfmt-dev catch2 libeigen3-dev libbenchmark-dev
-  libopenblas0-openmp
+  libopenblas0-openmp libssl-dev
+  libsqlite3-dev zlib1g-dev
 )
 if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 
