@@ -7,6 +7,7 @@
 
 #include "tools/bench_command.h"
 #include "tools/cli_util.h"
+#include "tools/compare_command.h"
 #include "tools/run_command.h"
 #include "tools/scenario_command.h"
 #include "tools/simulate_command.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   tarmac::AddScenarioCommand(&app);
   tarmac::AddRunCommand(&app);
+  tarmac::AddCompareCommand(&app);
   tarmac::AddSimulateCommand(&app);
   tarmac::AddBenchCommand(&app);
   try {
