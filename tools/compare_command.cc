@@ -204,6 +204,7 @@ int RunCompare(const CompareOptions& o) {
         {"base", {{"db", base->db}, {"run_id", base->info.id}, {"name", base->info.name}, {"planner", base->info.planner}}},
         {"cand", {{"db", cand->db}, {"run_id", cand->info.id}, {"name", cand->info.name}, {"planner", cand->info.planner}}},
         {"common_scenarios", common.size()},
+        {"same_suite", base->info.suite_sha256 == cand->info.suite_sha256},
         {"only_in_base", only_base},
         {"only_in_cand", only_cand},
         {"level", o.level},
@@ -219,6 +220,7 @@ int RunCompare(const CompareOptions& o) {
     return regression ? kExitRegression : kExitOk;
   }
   fmt::print("base: {}\ncand: {}\n{} common scenarios", base->label, cand->label, common.size());
+  if (base->info.suite_sha256 != cand->info.suite_sha256) fmt::print(" (the runs used different suites)");
   if (!only_base.empty() || !only_cand.empty()) {
     fmt::print(" ({} only in base, {} only in cand: not compared)", only_base.size(), only_cand.size());
   }
