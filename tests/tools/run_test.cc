@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -108,6 +109,42 @@ TEST_CASE("Run: kill -9 mid-run, then --resume: no duplicate, no lost row, same 
   // Resuming with another planner is refused.
   args = {"run", "--planner", "idm", "--agents", "idm", "--batch", "1", "--db", killed, "--resume", "1"};
   CHECK(Wait(Spawn(args)) == 2);
+}
+
+}  // namespace
+}  // namespace tarmac
+
+namespace tarmac {
+namespace {
+
+TEST_CASE("Run: an unreadable scenario fails alone; the rest of the suite runs", "[cli][run]") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tarmac_run_bad";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path suite = testing::SourceDir() / "suites/default/commonroad";
+  std::filesystem::copy_file(suite / "USA_US101-3_3_T-1.xml", dir / "good.xml");
+  std::ofstream(dir / "broken.xml") << "<?xml version=\"1.0\"?><commonRoad benchmarkID=\"x\"";
+  const std::string db = (dir / "r.db").string();
+  REQUIRE(Wait(Spawn({"run", "--scenarios", dir.string(), "--db", db, "--planner", "idm"})) == 0);
+  Result<std::unique_ptr<ResultsStore>> s = ResultsStore::Open(db, /*read_only=*/true);
+  REQUIRE(s.ok());
+  Result<std::vector<ResultRow>> rows = (*s)->Results(1);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  int ok = 0, failed = 0;
+  for (const ResultRow& r : *rows) {
+    if (r.status == ScenarioStatus::kOk) {
+      ++ok;
+      CHECK(r.scenario_id == "USA_US101-3_3_T-1");
+      CHECK(r.score.has_value());
+    } else {
+      ++failed;
+      CHECK(r.scenario_id == "broken.xml");
+      CHECK_THAT(r.error, Catch::Contains("broken.xml: malformed XML"));
+    }
+  }
+  CHECK(ok == 1);
+  CHECK(failed == 1);
 }
 
 }  // namespace
