@@ -2,7 +2,8 @@
 // the lane graph follows the lane path its log took (ScenarioModel::
 // agent_path) with the Intelligent Driver Model for its speed, yielding to the
 // ego, to other agents and to red lights ahead on its path. Pedestrians,
-// cyclists, static objects and vehicles off the lane graph replay their logs.
+// cyclists, static objects, vehicles off the lane graph and scripted tracks
+// (Track.scripted: authored behaviours, perturbed agents) replay their logs.
 //
 // Parameters follow nuPlan's IDM agents (s0 1 m, T 1.5 s, a 1.0 m/s^2,
 // b 2.0 m/s^2, delta 4, desired speed = lane speed limit); see

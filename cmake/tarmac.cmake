@@ -29,3 +29,28 @@ function(tarmac_configure_target target)
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()
+
+# tarmac_add_proto_library(<target> <proto_dir> <file.proto>...): protoc's C++
+# for the files (paths relative to <proto_dir>, which is also the import
+# root) as a static library, compiled without the project's warning set.
+function(tarmac_add_proto_library target proto_dir)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/proto)
+  file(MAKE_DIRECTORY ${out})
+  set(sources "")
+  foreach(proto ${ARGN})
+    string(REGEX REPLACE "\\.proto$" "" stem ${proto})
+    add_custom_command(
+      OUTPUT ${out}/${stem}.pb.cc ${out}/${stem}.pb.h
+      COMMAND protobuf::protoc --cpp_out=${out} -I ${proto_dir} ${proto_dir}/${proto}
+      DEPENDS ${proto_dir}/${proto} protobuf::protoc
+      COMMENT "protoc ${proto}")
+    list(APPEND sources ${out}/${stem}.pb.cc)
+  endforeach()
+  add_library(${target} STATIC ${sources})
+  target_include_directories(${target} SYSTEM PUBLIC ${out})
+  target_link_libraries(${target} PUBLIC protobuf::libprotobuf)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  if(NOT TARMAC_SANITIZE STREQUAL "")
+    target_compile_options(${target} PRIVATE -fsanitize=${TARMAC_SANITIZE})
+  endif()
+endfunction()

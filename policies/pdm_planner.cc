@@ -220,6 +220,16 @@ void PdmPlanner::PlanOne(const PlanRequest& request, Trajectory* plan, std::stri
     sc.total = mult * (5.0 * sc.progress + 5.0 * sc.ttc + 2.0 * sc.comfort) / 12.0;
     if (sc.total > scores[best].total) best = i;
   }
+  // Near-ties go to the proposal closest to the lane centre (then the
+  // faster one): a sideways offset that wins by a sliver of progress, a
+  // by-product of projecting onto the centreline, would make the ego weave
+  // in an open lane. (A deviation from PDM-Closed, which takes the argmax.)
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i].total < scores[best].total - params_.tie_tolerance) continue;
+    const double off_i = std::abs(params_.lateral_offsets[i / num_speeds]);
+    const double off_best = std::abs(params_.lateral_offsets[best / num_speeds]);
+    if (off_i < off_best || (off_i == off_best && i % num_speeds > best % num_speeds)) best = i;
+  }
   const ProposalScore& chosen = scores[best];
   const bool emergency = chosen.first_at_fault_step >= 0 &&
                          chosen.first_at_fault_step * dt <= params_.emergency_ttc &&

@@ -36,6 +36,9 @@ struct PdmParams {
   double emergency_ttc = 2.0;                 // brake if the best proposal collides this soon [s]
   double emergency_max_speed = 5.0;           // ... and the ego is at most this fast [m/s]
   double emergency_decel = 4.05;              // [m/s^2]
+  // Proposals within this of the best total count as tied; ties go to the
+  // smallest lateral offset (see PlanOne).
+  double tie_tolerance = 0.01;
   TrackerParams tracker;
 };
 

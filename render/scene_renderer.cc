@@ -105,16 +105,11 @@ class Renderer {
     ResolveEgo();
   }
 
-  Result<void> Render(const std::filesystem::path& path) {
-    std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
-        cairo_image_surface_create(CAIRO_FORMAT_ARGB32, o_.width_px, o_.height_px),
-        &cairo_surface_destroy);
-    if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
-      return Error{fmt::format("{}: cannot create a {}x{} image", path.string(), o_.width_px,
-                               o_.height_px)};
-    }
-    std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr(cairo_create(surface.get()), &cairo_destroy);
+  // Paints the scene onto `surface` (ARGB32, the options' size).
+  void Paint(cairo_surface_t* surface) {
+    std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr(cairo_create(surface), &cairo_destroy);
     cr_ = cr.get();
+    labels_.clear();
     SetColor(cr_, kBackground);
     cairo_paint(cr_);
     ComputeView();
@@ -132,12 +127,8 @@ class Renderer {
     cairo_restore(cr_);
 
     DrawOverlay();
-    cairo_surface_flush(surface.get());
-    const cairo_status_t status = cairo_surface_write_to_png(surface.get(), path.string().c_str());
-    if (status != CAIRO_STATUS_SUCCESS) {
-      return Error{fmt::format("{}: cannot write PNG: {}", path.string(), cairo_status_to_string(status))};
-    }
-    return {};
+    cairo_surface_flush(surface);
+    cr_ = nullptr;
   }
 
  private:
@@ -169,7 +160,13 @@ class Renderer {
       return;
     }
     for (const v1::Track& t : s_.tracks()) {
-      if (step_ < t.valid_size() && t.valid(step_)) b.Add(t.x(step_), t.y(step_));
+      if (o_.fit_whole_scenario) {
+        for (int k = 0; k < t.valid_size(); ++k) {
+          if (t.valid(k)) b.Add(t.x(k), t.y(k));
+        }
+      } else if (step_ < t.valid_size() && t.valid(step_)) {
+        b.Add(t.x(step_), t.y(step_));
+      }
     }
     for (const v1::GoalRegion& g : s_.goal().regions()) {
       for (const v1::GoalShape& shape : g.shapes()) {
@@ -480,10 +477,9 @@ class Renderer {
   std::vector<Label> labels_;
 };
 
-}  // namespace
+using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
 
-Result<void> RenderScenePng(const v1::Scenario& scenario, int step, const RenderOptions& options,
-                            const std::filesystem::path& path, const EgoPose& ego) {
+Result<void> CheckArgs(const v1::Scenario& scenario, int step, const RenderOptions& options) {
   if (options.width_px < 16 || options.height_px < 16 || options.width_px > 16384 ||
       options.height_px > 16384) {
     return Error{fmt::format("image size {}x{} px outside [16, 16384]", options.width_px, options.height_px)};
@@ -491,8 +487,57 @@ Result<void> RenderScenePng(const v1::Scenario& scenario, int step, const Render
   if (step < 0 || step >= scenario.time().num_steps()) {
     return Error{fmt::format("step {} outside the scenario's [0, {})", step, scenario.time().num_steps())};
   }
+  return {};
+}
+
+Result<SurfacePtr> PaintSurface(const v1::Scenario& scenario, int step, const RenderOptions& options,
+                                const EgoPose& ego) {
+  if (Result<void> ok = CheckArgs(scenario, step, options); !ok.ok()) return ok.error();
+  SurfacePtr surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, options.width_px, options.height_px),
+                     &cairo_surface_destroy);
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
+    return Error{fmt::format("cannot create a {}x{} image", options.width_px, options.height_px)};
+  }
   Renderer renderer(scenario, step, options, ego);
-  return renderer.Render(path);
+  renderer.Paint(surface.get());
+  return surface;
+}
+
+}  // namespace
+
+Result<void> RenderScenePng(const v1::Scenario& scenario, int step, const RenderOptions& options,
+                            const std::filesystem::path& path, const EgoPose& ego) {
+  Result<SurfacePtr> surface = PaintSurface(scenario, step, options, ego);
+  if (!surface.ok()) return surface.error();
+  const cairo_status_t status = cairo_surface_write_to_png(surface->get(), path.string().c_str());
+  if (status != CAIRO_STATUS_SUCCESS) {
+    return Error{fmt::format("{}: cannot write PNG: {}", path.string(), cairo_status_to_string(status))};
+  }
+  return {};
+}
+
+Result<RgbImage> RenderSceneRgb(const v1::Scenario& scenario, int step, const RenderOptions& options,
+                                const EgoPose& ego) {
+  Result<SurfacePtr> surface = PaintSurface(scenario, step, options, ego);
+  if (!surface.ok()) return surface.error();
+  RgbImage image;
+  image.width = options.width_px;
+  image.height = options.height_px;
+  image.rgb.resize(static_cast<size_t>(image.width) * static_cast<size_t>(image.height) * 3);
+  const unsigned char* data = cairo_image_surface_get_data(surface->get());
+  const int stride = cairo_image_surface_get_stride(surface->get());
+  size_t o = 0;
+  for (int y = 0; y < image.height; ++y) {
+    const auto* row = reinterpret_cast<const uint32_t*>(data + static_cast<ptrdiff_t>(y) * stride);
+    for (int x = 0; x < image.width; ++x) {
+      // The background is opaque, so premultiplied ARGB is plain RGB.
+      const uint32_t p = row[x];
+      image.rgb[o++] = static_cast<uint8_t>(p >> 16);
+      image.rgb[o++] = static_cast<uint8_t>(p >> 8);
+      image.rgb[o++] = static_cast<uint8_t>(p);
+    }
+  }
+  return image;
 }
 
 }  // namespace tarmac

@@ -3,8 +3,10 @@
 // coloured by type with a short history trail, the ego highlighted, the goal.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "scenarios/result.h"
 #include "tarmac/v1/scenario.pb.h"
@@ -20,6 +22,15 @@ struct RenderOptions {
   double trail_s = 2.0;        // history trail length [s]
   bool show_ids = false;       // draw track ids beside the boxes
   bool show_legend = true;
+  // With view_half_width_m <= 0: fit every state of the whole scenario, not
+  // just this step's (a fixed view for animations).
+  bool fit_whole_scenario = false;
+};
+
+// 8-bit RGB pixels, row-major, no padding.
+struct RgbImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;
 };
 
 // An ego pose to draw when the ego is not a logged track (or to override it).
@@ -33,5 +44,9 @@ struct EgoPose {
 // drawn.
 Result<void> RenderScenePng(const v1::Scenario& scenario, int step, const RenderOptions& options,
                             const std::filesystem::path& path, const EgoPose& ego = {});
+
+// The same drawing as RenderScenePng, as pixels (for animations).
+Result<RgbImage> RenderSceneRgb(const v1::Scenario& scenario, int step, const RenderOptions& options,
+                                const EgoPose& ego = {});
 
 }  // namespace tarmac

@@ -78,9 +78,13 @@ Result<std::vector<v1::Scenario>> ParseScenarios(std::string_view bytes,
       scenarios = ParseNative(bytes, format);
     } else {
       const ImportFn importer = ImporterFor(format);
+      if (importer == nullptr && format == Format::kTarmacSpec) {
+        ThrowImportError("reading .spec files needs the scenario compiler (authoring/spec_format.h); "
+                         "use the tarmac command or `tarmac scenario build`");
+      }
       if (importer == nullptr) {
         ThrowImportError("unrecognised format (supported: .xml CommonRoad, .pkl ScenarioNet, "
-                         ".tfrecord WOMD, .json GPUDrive, .pb/.pbtxt tarmac)");
+                         ".tfrecord WOMD, .json GPUDrive, .pb/.pbtxt tarmac, .spec tarmac spec)");
       }
       ImportContext ctx{display_name};
       scenarios = importer(bytes, ctx);
@@ -100,6 +104,8 @@ Result<std::vector<v1::Scenario>> ParseScenarios(std::string_view bytes,
     }
     return scenarios;
   } catch (const ImportError& e) {
+    // The spec compiler's errors already start "file:line:col:".
+    if (format == Format::kTarmacSpec && ImporterFor(format) != nullptr) return Error{e.what()};
     return Error{fmt::format("{}: {}", display_name, e.what())};
   } catch (const std::bad_alloc&) {
     return Error{fmt::format("{}: out of memory while importing (corrupt sizes?)", display_name)};

@@ -27,7 +27,9 @@ struct EgoSample {
   LaneIdx lane = kNoLane;       // lane the ego is on (projection with heading)
   double lane_d = 0.0;          // lateral offset from that lane's centreline [m]
   double heading_error = 0.0;   // ego heading minus lane heading [rad]
-  // The lane under the ego's centre (nearest centreline, heading ignored) and
+  // The lane under the ego's centre (nearest centreline, heading ignored;
+  // inside intersections the intersection lane best matching the heading if
+  // it is within 1 m of as near) and
   // the arc length there: what driving-direction compliance measures against.
   LaneIdx lane_under = kNoLane;
   double lane_under_s = 0.0;    // [m]

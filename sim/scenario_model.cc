@@ -253,6 +253,7 @@ void ScenarioModel::BuildAgentPaths() {
   for (int i = 0; i < num_agents_; ++i) {
     if (agent_type_[Idx(i)] != v1::TRACK_TYPE_VEHICLE) continue;
     const v1::Track& t = agent_track(i);
+    if (t.scripted()) continue;  // replays its script
     int first = -1, last = -1;
     double travelled = 0.0;
     for (int k = start_step_; k < num_log_steps(); ++k) {

@@ -29,7 +29,7 @@ struct ModelOptions {
 struct AgentPath {
   LanePath lanes;            // lanes and joined centreline
   double start_s = 0.0;      // arc length of the agent's first valid logged position
-  bool usable = false;       // false: no lane match; the agent replays its log
+  bool usable = false;       // false: no lane match, or a scripted track; the agent replays its log
   // Red-light stops on the path: (traffic light index, arc length of its stop point).
   std::vector<std::pair<int, double>> stops;
 };

@@ -45,7 +45,15 @@ EgoSample ComputeEgoSample(const ScenarioModel& model, const SimState& state, co
     }
     e.offroad_m = off;
     e.road_edge_m = edge;
-    const LaneProjection under = map.Project(box.x, box.y);
+    LaneProjection under = map.Project(box.x, box.y);
+    // Inside an intersection lanes cross each other, and the nearest
+    // centreline may be a crossing or oncoming connector; there the lane
+    // under the ego is the intersection lane that best matches its heading,
+    // if one is about as near (within 1 m more) as the nearest.
+    if (under.found() && map.IsIntersection(under.lane) && p.found() && p.lane != under.lane &&
+        map.IsIntersection(p.lane) && p.distance < under.distance + 1.0) {
+      under = p;
+    }
     e.lane_under = under.lane;
     e.lane_under_s = under.s;
     e.in_intersection = under.found() && map.IsIntersection(under.lane);

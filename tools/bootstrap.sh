@@ -26,7 +26,7 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libprotobuf-dev protobuf-compiler libpugixml-dev nlohmann-json3-dev libcli11-dev
-  libcairo2-dev libfmt-dev catch2 libeigen3-dev libbenchmark-dev
+  libcairo2-dev libgif-dev libfmt-dev catch2 libeigen3-dev libbenchmark-dev
   libopenblas0-openmp libssl-dev
   libsqlite3-dev zlib1g-dev
 )

@@ -24,9 +24,16 @@ std::vector<std::filesystem::path> ExpandScenarioPaths(const std::vector<std::st
         const std::string name = it->path().filename().string();
         const std::string ext = it->path().extension().string();
         static const char* const kExtensions[] = {".xml", ".pkl", ".pickle", ".pb", ".pbtxt",
-                                                  ".textproto", ".txtpb", ".json", ".tfrecord"};
+                                                  ".textproto", ".txtpb", ".json", ".tfrecord", ".spec"};
         bool known = name.find(".tfrecord") != std::string::npos;
         for (const char* e : kExtensions) known = known || ext == e;
+        // A spec compiled next to itself (x.spec beside x.pb, as `scenario
+        // generate` writes them) is one scenario: the .pb counts.
+        if (ext == ".spec") {
+          std::filesystem::path compiled = it->path();
+          compiled.replace_extension(".pb");
+          if (std::filesystem::exists(compiled, ec)) known = false;
+        }
         if (known) found.push_back(it->path());
       }
       std::sort(found.begin(), found.end());

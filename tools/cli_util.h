@@ -18,7 +18,9 @@ enum ExitCode : int {
 // Expands file and directory arguments into a sorted list of files. Files
 // named directly are kept whatever their extension; directories are walked
 // recursively and keep files with a scenario extension (.xml, .pkl, .pb,
-// .pbtxt, .json, .tfrecord...). Missing paths are reported in `missing`.
+// .pbtxt, .json, .tfrecord, .spec...); a .spec with a .pb of the same name
+// beside it is skipped (the .pb is its compiled form). Missing paths are
+// reported in `missing`.
 std::vector<std::filesystem::path> ExpandScenarioPaths(const std::vector<std::string>& args,
                                                        std::vector<std::string>* missing);
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "authoring/spec_format.h"
 #include "tools/bench_command.h"
 #include "tools/cli_util.h"
 #include "tools/compare_command.h"
@@ -13,6 +14,7 @@
 #include "tools/simulate_command.h"
 
 int main(int argc, char** argv) {
+  tarmac::RegisterSpecFormat();  // .spec files read like any scenario file
   CLI::App app{"tarmac: closed-loop driving simulation and evaluation harness", "tarmac"};
   app.set_version_flag("--version", TARMAC_VERSION);
   app.require_subcommand(1);

@@ -5,30 +5,6 @@
 #include <vector>
 
 namespace tarmac {
-namespace {
-__extension__ typedef unsigned __int128 Uint128;
-}  // namespace
-
-uint64_t SplitMix64::Next() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t SplitMix64::Below(uint64_t n) {
-  // Multiply-shift with rejection of the biased low range.
-  Uint128 m = static_cast<Uint128>(Next()) * n;
-  uint64_t low = static_cast<uint64_t>(m);
-  if (low < n) {
-    const uint64_t threshold = (0 - n) % n;
-    while (low < threshold) {
-      m = static_cast<Uint128>(Next()) * n;
-      low = static_cast<uint64_t>(m);
-    }
-  }
-  return static_cast<uint64_t>(m >> 64);
-}
 
 PairedDifference BootstrapMeanDifference(std::span<const double> base, std::span<const double> cand,
                                          int resamples, uint64_t seed, double level) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <span>
 
+#include "scenarios/splitmix.h"
+
 namespace tarmac {
 
 struct PairedDifference {
@@ -22,17 +24,5 @@ struct PairedDifference {
 // `base[i]` and `cand[i]` belong to the same scenario. `level` e.g. 0.95.
 PairedDifference BootstrapMeanDifference(std::span<const double> base, std::span<const double> cand,
                                          int resamples, uint64_t seed, double level = 0.95);
-
-// SplitMix64: a small, well-mixed 64-bit generator with a fixed definition.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next();
-  // Uniform integer in [0, n) without modulo bias (Lemire's method).
-  uint64_t Below(uint64_t n);
-
- private:
-  uint64_t state_;
-};
 
 }  // namespace tarmac

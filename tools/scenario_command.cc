@@ -10,12 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "authoring/plausibility.h"
+#include "render/gif_writer.h"
 #include "render/scene_renderer.h"
 #include "scenarios/import/gpudrive_json.h"
 #include "scenarios/import/womd.h"
 #include "scenarios/scenario_io.h"
 #include "scenarios/summary.h"
 #include "scenarios/validate.h"
+#include "tools/authoring_command.h"
 #include "tools/cli_util.h"
 
 namespace tarmac {
@@ -47,6 +50,8 @@ struct RenderCmdOptions {
   int record = 0;
   RenderOptions render;
   std::string format;
+  bool animate = false;  // the whole scenario as a GIF
+  int stride = 2;        // --animate: one frame every `stride` steps
 };
 
 // Reads `options.format` (empty = auto) into ReadOptions; false on a bad name.
@@ -184,7 +189,10 @@ int RunValidate(const ValidateCmdOptions& o) {
     }
     bool file_ok = true;
     for (size_t i = 0; i < r->size(); ++i) {
-      const std::vector<Problem> problems = ValidateScenario((*r)[i]);
+      std::vector<Problem> problems = ValidateScenario((*r)[i]);
+      if (IsAuthored((*r)[i])) {
+        for (Problem& p : CheckAuthoredScenario((*r)[i])) problems.push_back(std::move(p));
+      }
       const int errors = CountErrors(problems);
       const int warnings = static_cast<int>(problems.size()) - errors;
       const bool ok = errors == 0 && (!o.strict || warnings == 0);
@@ -318,6 +326,19 @@ int RunRender(const RenderCmdOptions& o) {
     return kExitInputError;
   }
   const v1::Scenario& s = (*r)[static_cast<size_t>(o.record)];
+  if (o.animate) {
+    if (std::filesystem::path(o.out).extension() != ".gif") {
+      fmt::print(stderr, "-o {}: --animate writes a GIF; name the output *.gif\n", o.out);
+      return kExitInputError;
+    }
+    const Result<void> w = RenderSceneGif(s, o.render, o.stride, o.out);
+    if (!w.ok()) {
+      fmt::print(stderr, "{}\n", w.error().message);
+      return kExitInputError;
+    }
+    fmt::print("{} ({} steps, a frame every {}) -> {}\n", o.file, s.time().num_steps(), o.stride, o.out);
+    return kExitOk;
+  }
   int step = s.time().current_step();
   if (o.step >= 0) step = o.step;
   if (o.time_s >= 0.0) step = static_cast<int>(std::lround(o.time_s / s.time().dt_s()));
@@ -338,11 +359,12 @@ int RunRender(const RenderCmdOptions& o) {
 }  // namespace
 
 void AddScenarioCommand(CLI::App* app) {
-  CLI::App* scenario = app->add_subcommand("scenario", "Inspect, check, convert and draw scenario files");
+  CLI::App* scenario = app->add_subcommand(
+      "scenario", "Inspect, check, convert and draw scenario files; write, generate and perturb scenarios");
   scenario->require_subcommand(1);
   const std::string formats =
       "Input format, overriding detection: tarmac-pb, tarmac-pbtxt, commonroad-xml, "
-      "scenarionet-pickle, womd-tfrecord, gpudrive-json";
+      "scenarionet-pickle, womd-tfrecord, gpudrive-json, tarmac-spec";
 
   auto info = std::make_shared<InfoOptions>();
   CLI::App* info_cmd = scenario->add_subcommand(
@@ -371,19 +393,31 @@ void AddScenarioCommand(CLI::App* app) {
   convert_cmd->callback([convert] { SetCommand([convert] { return RunConvert(*convert); }); });
 
   auto render = std::make_shared<RenderCmdOptions>();
-  CLI::App* render_cmd = scenario->add_subcommand("render", "Draw a scenario at one time to a PNG");
+  CLI::App* render_cmd = scenario->add_subcommand(
+      "render", "Draw a scenario at one time to a PNG, or all of it to an animated GIF (--animate)");
   render_cmd->add_option("file", render->file, "Scenario file")->required();
-  render_cmd->add_option("-o,--output", render->out, "Output PNG")->required();
+  render_cmd->add_option("-o,--output", render->out, "Output PNG (GIF with --animate)")->required();
+  render_cmd->add_flag("--animate", render->animate,
+                       "The whole scenario as an animated GIF at real time, view fixed on all of it");
+  render_cmd->add_option("--stride", render->stride, "--animate: one frame every N steps (default 2)");
   render_cmd->add_option("--time", render->time_s, "Time to draw [s] (default: the current step)");
   render_cmd->add_option("--step", render->step, "Step to draw (alternative to --time)");
   render_cmd->add_option("--record", render->record, "Scenario index inside a multi-scenario file");
-  render_cmd->add_option("--width", render->render.width_px, "Image width [px]");
-  render_cmd->add_option("--height", render->render.height_px, "Image height [px]");
+  CLI::Option* width = render_cmd->add_option("--width", render->render.width_px,
+                                              "Image width [px] (default 1200; 800 with --animate)");
+  CLI::Option* height = render_cmd->add_option("--height", render->render.height_px,
+                                               "Image height [px] (default 900; 600 with --animate)");
   render_cmd->add_option("--view", render->render.view_half_width_m,
                          "Half-width of the view around the ego [m] (default: fit all agents)");
   render_cmd->add_flag("--ids", render->render.show_ids, "Label tracks with their ids");
   render_cmd->add_option("--format", render->format, formats);
-  render_cmd->callback([render] { SetCommand([render] { return RunRender(*render); }); });
+  render_cmd->callback([render, width, height] {
+    if (render->animate && width->count() == 0) render->render.width_px = 800;
+    if (render->animate && height->count() == 0) render->render.height_px = 600;
+    SetCommand([render] { return RunRender(*render); });
+  });
+
+  AddAuthoringCommands(scenario);
 }
 
 }  // namespace tarmac

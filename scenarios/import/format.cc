@@ -26,7 +26,11 @@ constexpr std::array kFormats = {
     FormatEntry{Format::kScenarioNet, "scenarionet-pickle", &ImportScenarioNet},
     FormatEntry{Format::kWomd, "womd-tfrecord", &ImportWomd},
     FormatEntry{Format::kGpuDrive, "gpudrive-json", &ImportGpuDriveJson},
+    FormatEntry{Format::kTarmacSpec, "tarmac-spec", nullptr},
 };
+
+// Set once at start-up, before any reading (see RegisterSpecImporter).
+ImportFn g_spec_importer = nullptr;
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -72,7 +76,10 @@ const std::vector<Format>& AllFormats() {
   return all;
 }
 
+void RegisterSpecImporter(ImportFn importer) { g_spec_importer = importer; }
+
 ImportFn ImporterFor(Format format) {
+  if (format == Format::kTarmacSpec) return g_spec_importer;
   for (const FormatEntry& e : kFormats) {
     if (e.format == format) return e.importer;
   }
@@ -92,6 +99,7 @@ Format DetectFormat(const std::filesystem::path& path, std::string_view head) {
   if (ext == ".xml") return Format::kCommonRoad;
   if (ext == ".pkl" || ext == ".pickle") return Format::kScenarioNet;
   if (ext == ".json") return Format::kGpuDrive;
+  if (ext == ".spec") return Format::kTarmacSpec;
   if (ext == ".tfrecord" || name.find(".tfrecord") != std::string::npos) return Format::kWomd;
   if (StartsWith(text, "{")) return Format::kGpuDrive;
   return Format::kUnknown;

@@ -20,6 +20,8 @@ enum class Format {
   kScenarioNet,    // ScenarioNet / MetaDrive scenario description pickle (.pkl)
   kWomd,           // Waymo Open Motion Dataset Scenario protos in TFRecord framing
   kGpuDrive,       // GPUDrive / nocturne JSON (WOMD converted) (.json)
+  kTarmacSpec,     // tarmac.v1.ScenarioSpec text, compiled on reading (.spec);
+                   // needs RegisterSpecImporter (authoring/spec_format.h)
 };
 
 // Stable lowercase name, used in --format flags, `info` output and provenance.
@@ -42,7 +44,14 @@ struct ImportContext {
 // callers use ParseScenarios (scenario_io.h), which turns that into an Error.
 using ImportFn = std::vector<v1::Scenario> (*)(std::string_view bytes, const ImportContext& ctx);
 
-// The importer for a format; nullptr for kUnknown.
+// The importer for a format; nullptr for kUnknown, and for kTarmacSpec until
+// a spec compiler is registered.
 ImportFn ImporterFor(Format format);
+
+// Installs the .spec compiler. scenarios/ cannot depend on authoring/ (which
+// builds on the simulator), so the program registers it at start-up:
+// authoring/spec_format.h. Spec importers include the file name and line in
+// their errors themselves.
+void RegisterSpecImporter(ImportFn importer);
 
 }  // namespace tarmac

@@ -8,9 +8,17 @@
 #include "scenarios/import/tfrecord.h"
 #include "scenarios/scenario_io.h"
 #include "scenarios/validate.h"
+#ifdef TARMAC_FUZZ_SPEC
+#include "authoring/spec_format.h"
+#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
+#ifdef TARMAC_FUZZ_SPEC
+  // .spec text is parsed and compiled (a simulation) on reading.
+  static const bool registered = (tarmac::RegisterSpecFormat(), true);
+  (void)registered;
+#endif
 #ifdef TARMAC_FUZZ_REFRAME
   // Wrap the input in a valid TFRecord frame, so mutations reach the
   // protobuf parser and the converter instead of failing the CRC check.

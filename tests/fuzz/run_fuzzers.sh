@@ -26,6 +26,7 @@ seed() { mkdir -p "$work/$1"; shift_name=$1; shift; for f in "$@"; do [ -f "$f" 
 # Small real files make fast seeds.
 seed commonroad "$root"/suites/default/commonroad/USA_US101-3_3_T-1.xml "$root"/suites/default/commonroad/USA_Peach-4_8_T-1.xml
 seed scenarionet "$data"/nuscenes-mini-scenarionet/sd_nuscenes_v1.0-mini_scene-1100.pkl
+seed tarmac_spec "$root"/authoring/templates/*.spec
 if [ -x "$tarmac" ]; then
   for fmt in womd:tfrecord gpudrive:json tarmac_pb:pb tarmac_pbtxt:pbtxt; do
     name=${fmt%%:*}; ext=${fmt##*:}
