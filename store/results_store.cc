@@ -113,10 +113,13 @@ Result<std::unique_ptr<ResultsStore>> ResultsStore::Open(const std::filesystem::
   }
   Result<std::vector<std::string>> columns = TableColumns(*db, "results");
   if (!columns) return columns.error();
+  Result<std::vector<std::string>> merged_from = TableColumns(*db, "merged_from");
+  if (!merged_from) return merged_from.error();
   std::unique_ptr<ResultsStore> store(new ResultsStore(std::move(*db), read_only));
   for (const std::string& c : *columns) {
     if (!IsFixedResultColumn(c)) store->metric_columns_.push_back(c);
   }
+  store->has_merged_from_ = !merged_from->empty();
   return store;
 }
 
@@ -128,6 +131,10 @@ Result<void> ResultsStore::CheckWritable(std::string_view what) const {
 Result<int64_t> ResultsStore::CreateRun(const RunInfo& run) {
   std::lock_guard lock(mu_);
   TARMAC_STORE_TRY(CheckWritable("creating a run"));
+  return InsertRun(run);
+}
+
+Result<int64_t> ResultsStore::InsertRun(const RunInfo& run) {
   Result<sqlite::Stmt> s = sqlite::Stmt::Prepare(
       db_,
       "INSERT INTO runs (name, planner, agents, checkpoint_sha256, config_json, suite_sha256, "
@@ -446,6 +453,74 @@ Result<std::optional<EncodedTrace>> ResultsStore::Trace(int64_t run_id, const st
   t.agents = s->Blob(5);
   t.plans = s->Blob(6);
   return std::optional<EncodedTrace>(std::move(t));
+}
+
+Result<int64_t> ResultsStore::WriteMergedRun(const RunInfo& run, const std::vector<MergeSource>& sources,
+                                             const RecordFeed& next) {
+  std::lock_guard lock(mu_);
+  const std::string what = "writing merged run '" + run.name + "'";
+  TARMAC_STORE_TRY(CheckWritable(what));
+  Result<sqlite::Transaction> tx = sqlite::Transaction::Begin(&db_, what);
+  if (!tx) return tx.error();
+  // Any early return below rolls everything back: no partial merged run stays.
+  Result<int64_t> run_id = InsertRun(run);
+  if (!run_id) return run_id.error();
+  while (true) {
+    Result<std::optional<ScenarioRecord>> record = next();
+    if (!record) return record.error();
+    if (!*record) break;
+    TARMAC_STORE_TRY(InsertResultRow(*run_id, **record));
+    TARMAC_STORE_TRY(InsertEvents(*run_id, **record));
+    TARMAC_STORE_TRY(InsertTrace(*run_id, **record));
+  }
+  Result<sqlite::Stmt> s = sqlite::Stmt::Prepare(
+      db_,
+      "INSERT INTO merged_from (run_id, shard, source_db, source_run_id, num_scenarios, started_at, "
+      "finished_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      what + " (its sources)");
+  if (!s) return s.error();
+  for (const MergeSource& m : sources) {
+    s->Reset();
+    TARMAC_STORE_TRY(s->BindInt(1, *run_id));
+    TARMAC_STORE_TRY(s->BindText(2, m.shard));
+    TARMAC_STORE_TRY(s->BindText(3, m.source_db));
+    TARMAC_STORE_TRY(s->BindInt(4, m.source_run_id));
+    TARMAC_STORE_TRY(s->BindInt(5, m.num_scenarios));
+    TARMAC_STORE_TRY(s->BindText(6, m.started_at));
+    TARMAC_STORE_TRY(s->BindText(7, m.finished_at));
+    TARMAC_STORE_TRY(s->BindText(8, m.fingerprint));
+    TARMAC_STORE_TRY(s->Run());
+  }
+  TARMAC_STORE_TRY(tx->Commit());
+  return *run_id;
+}
+
+Result<std::vector<MergeSource>> ResultsStore::MergeSources(int64_t run_id) {
+  std::lock_guard lock(mu_);
+  std::vector<MergeSource> sources;
+  if (!has_merged_from_) return sources;
+  Result<sqlite::Stmt> s = sqlite::Stmt::Prepare(
+      db_,
+      "SELECT shard, source_db, source_run_id, num_scenarios, started_at, finished_at, fingerprint "
+      "FROM merged_from WHERE run_id = ? ORDER BY rowid",
+      "reading the sources of run " + std::to_string(run_id));
+  if (!s) return s.error();
+  TARMAC_STORE_TRY(s->BindInt(1, run_id));
+  while (true) {
+    Result<bool> row = s->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    MergeSource m;
+    m.shard = s->Text(0);
+    m.source_db = s->Text(1);
+    m.source_run_id = s->Int(2);
+    m.num_scenarios = s->Int(3);
+    m.started_at = s->Text(4);
+    m.finished_at = s->Text(5);
+    m.fingerprint = s->Text(6);
+    sources.push_back(std::move(m));
+  }
+  return sources;
 }
 
 std::string UtcNowIso8601() {

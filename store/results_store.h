@@ -9,6 +9,8 @@
 //    its results row, events and trace in one transaction (all or nothing).
 //    A second WriteResult for the same (run, scenario) fails and leaves the
 //    first untouched, so --resume can never duplicate a row.
+//  - WriteMergedRun writes a whole run (tarmac merge) in one transaction and
+//    records its sources in merged_from.
 //  - Values reach SQL only as bound parameters. NaN metrics are stored NULL.
 //  - Every error names the database file, what failed and SQLite's message.
 //  - The store only records; it never feeds back into a simulation.
@@ -19,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,6 +96,22 @@ struct ResultRow {
   std::optional<double> Metric(std::string_view name) const;
 };
 
+// One row of `merged_from`: a shard run that a merged run was made of.
+struct MergeSource {
+  std::string shard;          // "K/N" of the source run
+  std::string source_db;      // the shard database, as given to tarmac merge
+  int64_t source_run_id = 0;  // the run in it
+  int64_t num_scenarios = 0;  // results taken from it
+  std::string started_at;     // the source run's, ISO 8601 UTC
+  std::string finished_at;    // the source run's, ISO 8601 UTC
+  std::string fingerprint;    // SHA-256 (hex) of the source run's content (tools/merge_command.cc)
+
+  bool operator==(const MergeSource&) const = default;
+};
+
+// Gives the records of a run one at a time; nullopt when there are no more.
+using RecordFeed = std::function<Result<std::optional<ScenarioRecord>>()>;
+
 class ResultsStore {
  public:
   // Opens or creates the database at `path`. Read-write: WAL mode, busy
@@ -125,10 +144,22 @@ class ResultsStore {
   // The trace of one scenario, or nullopt if none was stored.
   Result<std::optional<EncodedTrace>> Trace(int64_t run_id, const std::string& scenario_id);
 
+  // A merged run in one transaction (all or nothing): its runs row as given
+  // (finished_at included), every record `next` gives (as WriteResult would
+  // write it; a scenario given twice fails the whole run), and one merged_from
+  // row per source. Returns the new run's id.
+  Result<int64_t> WriteMergedRun(const RunInfo& run, const std::vector<MergeSource>& sources,
+                                 const RecordFeed& next);
+  // The sources of a merged run in the order written (tarmac merge: by shard
+  // number); empty for a run that was not merged (and for a version-1
+  // database opened read-only).
+  Result<std::vector<MergeSource>> MergeSources(int64_t run_id);
+
  private:
   ResultsStore(sqlite::Db db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
   Result<void> CheckWritable(std::string_view what) const;
   Result<void> CheckRunExists(int64_t run_id);
+  Result<int64_t> InsertRun(const RunInfo& run);
   Result<void> InsertResultRow(int64_t run_id, const ScenarioRecord& record);
   Result<void> InsertEvents(int64_t run_id, const ScenarioRecord& record);
   Result<void> InsertTrace(int64_t run_id, const ScenarioRecord& record);
@@ -137,6 +168,7 @@ class ResultsStore {
   sqlite::Db db_;
   bool read_only_ = false;
   std::vector<std::string> metric_columns_;  // the results table's metric columns, table order
+  bool has_merged_from_ = false;             // false only in a version-1 database opened read-only
 };
 
 // The current time as ISO 8601 UTC to the second ("2025-03-01T12:00:00Z"),

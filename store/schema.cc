@@ -106,6 +106,23 @@ constexpr const char* kCreateTraces =
     "  FOREIGN KEY (run_id, scenario_id) REFERENCES results (run_id, scenario_id)\n"
     ")";
 
+// Version 2: where a merged run (tarmac merge) came from, one row per source
+// shard run. `fingerprint` identifies the source run's content (its runs row
+// and every scenario's id, status and state hash), so merging the same shards
+// again is recognised wherever their files were copied to.
+constexpr const char* kCreateMergedFrom =
+    "CREATE TABLE merged_from (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
+    "  shard TEXT NOT NULL,\n"
+    "  source_db TEXT NOT NULL,\n"
+    "  source_run_id INTEGER NOT NULL,\n"
+    "  num_scenarios INTEGER NOT NULL,\n"
+    "  started_at TEXT NOT NULL,\n"
+    "  finished_at TEXT NOT NULL,\n"
+    "  fingerprint TEXT NOT NULL CHECK (length(fingerprint) = 64),\n"
+    "  PRIMARY KEY (run_id, shard)\n"
+    ")";
+
 // Whether `name` is a table of the database.
 Result<bool> HasTable(const sqlite::Db& db, const std::string& name) {
   Result<sqlite::Stmt> stmt = sqlite::Stmt::Prepare(
@@ -167,7 +184,8 @@ Result<void> CheckVersion(const sqlite::Db& db, int64_t version) {
 Result<void> CreateSchema(sqlite::Db* db) {
   for (const std::string& sql :
        {std::string(kCreateSchemaVersion), std::string(kCreateRuns), CreateResultsSql(),
-        std::string(kCreateEvents), std::string(kCreateEventsIndex), std::string(kCreateTraces)}) {
+        std::string(kCreateEvents), std::string(kCreateEventsIndex), std::string(kCreateTraces),
+        std::string(kCreateMergedFrom)}) {
     if (Result<void> r = db->Exec(sql, "creating the schema"); !r) return r;
   }
   Result<sqlite::Stmt> insert = sqlite::Stmt::Prepare(
@@ -177,7 +195,7 @@ Result<void> CreateSchema(sqlite::Db* db) {
   return insert->Run();
 }
 
-// Version 1 -> version 1 with today's metrics: adds the metric columns an
+// Today's metrics in a database of this version: adds the metric columns an
 // older build did not have.
 Result<void> AddMissingMetricColumns(sqlite::Db* db) {
   Result<std::vector<std::string>> columns = TableColumns(*db, "results");
@@ -190,6 +208,12 @@ Result<void> AddMissingMetricColumns(sqlite::Db* db) {
     if (Result<void> r = db->Exec(sql, "adding metric column " + name); !r) return r;
   }
   return {};
+}
+
+// Version 1 -> 2: adds the merged_from table.
+Result<void> MigrateToVersion2(sqlite::Db* db) {
+  if (Result<void> r = db->Exec(kCreateMergedFrom, "migrating to schema version 2 (merged_from)"); !r) return r;
+  return db->Exec("UPDATE schema_version SET version = 2", "migrating to schema version 2");
 }
 
 }  // namespace
@@ -236,6 +260,9 @@ Result<void> CreateOrMigrateSchema(sqlite::Db* db) {
     if (Result<void> r = CreateSchema(db); !r) return r;
   } else {
     if (Result<void> r = CheckVersion(*db, **version); !r) return r;
+    if (**version < 2) {
+      if (Result<void> r = MigrateToVersion2(db); !r) return r;
+    }
     if (Result<void> r = AddMissingMetricColumns(db); !r) return r;
   }
   return tx->Commit();

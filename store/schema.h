@@ -1,10 +1,12 @@
 // The results database schema (docs/results-db.md): its version, the DDL, and
 // the checks and migrations run when a database is opened.
 //
-// Version 1. The results table has one REAL column per metric, named as
-// MetricColumns() names them; a version-1 database written before a metric
-// existed gets the missing columns with ALTER TABLE on its next read-write
-// open (older rows read NULL there). A database of a newer version is refused.
+// Version 2. The results table has one REAL column per metric, named as
+// MetricColumns() names them; a database written before a metric existed gets
+// the missing columns with ALTER TABLE on its next read-write open (older rows
+// read NULL there). Version 2 added the merged_from table (the shard runs a
+// merged run came from); a version-1 database gains it on its next read-write
+// open. A database of a newer version is refused.
 #pragma once
 
 #include <string>
@@ -16,7 +18,7 @@
 
 namespace tarmac {
 
-inline constexpr int kResultsSchemaVersion = 1;
+inline constexpr int kResultsSchemaVersion = 2;
 
 // The metric columns of the results table, in order: the names MetricColumns()
 // gives a default ScenarioMetrics. Checked to be plain identifiers

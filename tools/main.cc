@@ -9,6 +9,7 @@
 #include "tools/bench_command.h"
 #include "tools/cli_util.h"
 #include "tools/compare_command.h"
+#include "tools/merge_command.h"
 #include "tools/run_command.h"
 #include "tools/scenario_command.h"
 #include "tools/simulate_command.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   tarmac::AddScenarioCommand(&app);
   tarmac::AddRunCommand(&app);
   tarmac::AddCompareCommand(&app);
+  tarmac::AddMergeCommand(&app);
   tarmac::AddSimulateCommand(&app);
   tarmac::AddBenchCommand(&app);
   try {

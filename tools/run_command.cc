@@ -24,6 +24,7 @@
 #include "store/trace_codec.h"
 #include "tools/cli_util.h"
 #include "tools/sha256.h"
+#include "tools/shard.h"
 #include "tools/simulate_command.h"
 
 namespace tarmac {
@@ -91,28 +92,6 @@ std::vector<std::filesystem::path> SuiteFiles(const std::vector<std::string>& ar
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   return files;
-}
-
-// Which shard a scenario belongs to: FNV-1a of its id, the same on every machine.
-int ShardOf(const std::string& scenario_id, int shards) {
-  uint64_t h = 14695981039346656037ULL;
-  for (char c : scenario_id) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return static_cast<int>(h % static_cast<uint64_t>(shards)) + 1;
-}
-
-bool ParseShard(const std::string& text, int* k, int* n) {
-  const size_t slash = text.find('/');
-  if (slash == std::string::npos) return false;
-  try {
-    *k = std::stoi(text.substr(0, slash));
-    *n = std::stoi(text.substr(slash + 1));
-  } catch (...) {
-    return false;
-  }
-  return *n >= 1 && *k >= 1 && *k <= *n;
 }
 
 std::string UtcNow() {
