@@ -7,7 +7,8 @@
 #   tools/bootstrap.sh build  install and build only
 #
 # Environment: BUILD_DIR (default build), JOBS (default: all cores),
-# FUZZ_SECONDS (default 30 per fuzzer), TARMAC_DATA_DIR (real data; default ../shared/data).
+# FUZZ_SECONDS (default 30 per fuzzer), TARMAC_DATA_DIR (real data; default ../shared/data),
+# TARMAC_REQUIRE_BROWSER=1 (CI: npm ci and the browser tests must work, else fail).
 set -euo pipefail
 
 mode=${1:-}
@@ -29,8 +30,13 @@ packages=(
   libcairo2-dev libgif-dev libfmt-dev catch2 libeigen3-dev libbenchmark-dev
   libopenblas0-openmp libssl-dev
   libsqlite3-dev zlib1g-dev
+  libcpp-httplib-dev
 )
 if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
+# The dashboard (tarmac serve): its front end is built with npm packages; its
+# tests drive Debian's Chromium. An existing Node.js (>= 18) is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+if [ "$mode" = test ]; then packages+=(chromium); fi
 
 install_packages() {
   local missing=()
@@ -56,7 +62,22 @@ install_packages() {
   done
 }
 
+# node_modules/ from package-lock.json (esbuild and uPlot for the dashboard's
+# front end, playwright-core for its browser tests), when missing or stale.
+# Offline, the build goes on without the front end (tarmac serve says so).
+install_web_packages() {
+  if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
+    return
+  fi
+  say "npm ci (the dashboard's front end and browser tests)"
+  if ! npm ci --no-audit --no-fund --loglevel=error; then
+    [ "${TARMAC_REQUIRE_BROWSER:-0}" = 1 ] && die "npm ci failed"
+    echo "bootstrap: npm ci failed: building without the dashboard's front end" >&2
+  fi
+}
+
 configure_and_build() {
+  install_web_packages
   say "building in $build_dir ($jobs jobs)"
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ||
     die "cmake configure failed (see above)"

@@ -10,8 +10,10 @@
 #include "tools/cli_util.h"
 #include "tools/compare_command.h"
 #include "tools/merge_command.h"
+#include "tools/report_command.h"
 #include "tools/run_command.h"
 #include "tools/scenario_command.h"
+#include "tools/serve_command.h"
 #include "tools/simulate_command.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
   tarmac::AddRunCommand(&app);
   tarmac::AddCompareCommand(&app);
   tarmac::AddMergeCommand(&app);
+  tarmac::AddServeCommand(&app);
+  tarmac::AddReportCommand(&app);
   tarmac::AddSimulateCommand(&app);
   tarmac::AddBenchCommand(&app);
   try {
