@@ -231,7 +231,7 @@ th{background:#eef1f5;font-weight:600}td.n,th.n{text-align:right}
 .kv td:first-child{color:#5b6577;width:180px}
 .verdict{padding:10px 14px;border-radius:6px;font-weight:600;margin:10px 0}
 .bad{background:#fde8e8;color:#9b1c1c;border:1px solid #f5b5b5}.good{background:#e6f6ec;color:#1e6b3a;border:1px solid #a8dcb9}
-.lower{color:#b42318}.higher{color:#1e6b3a}
+.worse{color:#b42318}.better{color:#1e6b3a}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
 .card{background:#fff;border:1px solid #d8dde5;border-radius:6px;padding:10px}
 .card img{width:100%;height:auto;border-radius:4px;display:block;background:#eef1f5}
@@ -243,10 +243,11 @@ footer{color:#8a93a3;font-size:12px;margin-top:30px}
 )";
 
 // An inline SVG of an interval [lo, hi] with its mean, on a scale symmetric about zero.
-std::string IntervalSvg(double lo, double mean, double hi, double scale) {
+// Coloured by `direction` (Direction(): "worse" red, "better" green, else grey).
+std::string IntervalSvg(double lo, double mean, double hi, double scale, std::string_view direction) {
   const double w = 160.0, h = 14.0, mid = w / 2.0;
   auto px = [&](double v) { return std::clamp(mid + v / scale * (mid - 4.0), 2.0, w - 2.0); };
-  const char* color = hi < 0.0 ? "#b42318" : (lo > 0.0 ? "#1e6b3a" : "#5b6577");
+  const char* color = direction == "worse" ? "#b42318" : (direction == "better" ? "#1e6b3a" : "#5b6577");
   return fmt::format(
       R"(<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="interval">)"
       R"(<line x1="{mid}" y1="0" x2="{mid}" y2="{h}" stroke="#c3c9d3"/>)"
@@ -346,12 +347,12 @@ Result<ReportSummary> WriteReport(const ReportOptions& o) {
             "<th class=\"n\">difference</th><th class=\"n\">interval</th><th>interval</th></tr>\n";
     for (const MetricComparison& m : cmp->metrics) {
       const double scale = std::max({std::abs(m.d.ci_low), std::abs(m.d.ci_high), 1e-9});
-      const char* cls = m.d.ci_high < 0.0 ? "lower" : (m.d.ci_low > 0.0 ? "higher" : "");
+      const char* cls = Direction(m);
       page += fmt::format(
           "<tr><td>{}</td><td class=\"n\">{:.4f}</td><td class=\"n\">{:.4f}</td><td class=\"n {}\">{:+.4f}</td>"
           "<td class=\"n\">[{:+.4f}, {:+.4f}]</td><td>{}</td></tr>\n",
           Html(m.metric), m.d.base_mean, m.d.cand_mean, cls, m.d.mean_diff, m.d.ci_low, m.d.ci_high,
-          IntervalSvg(m.d.ci_low, m.d.mean_diff, m.d.ci_high, scale));
+          IntervalSvg(m.d.ci_low, m.d.mean_diff, m.d.ci_high, scale, cls));
     }
     page += "</table>\n";
     page += fmt::format("<h2>Scenarios that got worse ({})</h2>\n", cmp->worse.size());

@@ -62,6 +62,17 @@ const std::vector<std::string>& ComparedMetrics() {
   return metrics;
 }
 
+bool LowerIsBetter(std::string_view metric) {
+  return metric == "at_fault_collisions" || metric == "collisions" || metric == "red_light_violations" ||
+         metric == "ade" || metric == "fde";
+}
+
+const char* Direction(const MetricComparison& m) {
+  const bool up = m.d.ci_low > 0.0, down = m.d.ci_high < 0.0;
+  if (!up && !down) return "";
+  return up != LowerIsBetter(m.metric) ? "better" : "worse";
+}
+
 std::optional<double> ComparedValue(const ResultRow& r, const std::string& metric) {
   if (metric == "score") return r.status == ScenarioStatus::kOk ? r.score.value_or(0.0) : 0.0;
   if (r.status != ScenarioStatus::kOk) return std::nullopt;
@@ -389,7 +400,8 @@ nlohmann::json ComparisonJson(const RunResults& base, const RunResults& cand, co
   nlohmann::json metrics = nlohmann::json::array();
   for (const MetricComparison& m : c.metrics) {
     metrics.push_back({{"metric", m.metric}, {"n", m.d.n}, {"base", m.d.base_mean}, {"cand", m.d.cand_mean},
-                       {"diff", m.d.mean_diff}, {"ci_low", m.d.ci_low}, {"ci_high", m.d.ci_high}});
+                       {"diff", m.d.mean_diff}, {"ci_low", m.d.ci_low}, {"ci_high", m.d.ci_high},
+                       {"lower_is_better", LowerIsBetter(m.metric)}, {"direction", Direction(m)}});
   }
   nlohmann::json worse = nlohmann::json::array();
   for (const WorseScenario& w : c.worse) {

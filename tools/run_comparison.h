@@ -24,6 +24,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scenarios/result.h"
@@ -85,6 +86,15 @@ struct Comparison {
 
 // The metrics compared, in order ("score" first).
 const std::vector<std::string>& ComparedMetrics();
+
+// True for the compared metrics where a smaller value is better: the counts
+// of bad events (at_fault_collisions, collisions, red_light_violations) and
+// the displacement from the log (ade, fde). Every other one is better larger.
+bool LowerIsBetter(std::string_view metric);
+
+// How a metric moved when its interval excludes zero, judged by
+// LowerIsBetter: "better", "worse", or "" when the interval contains zero.
+const char* Direction(const MetricComparison& m);
 
 // A scenario's value of `metric` for the comparison: "score" is 0 for a failed
 // scenario; other metrics are nullopt for a failed scenario or NULL.

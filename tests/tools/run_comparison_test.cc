@@ -3,6 +3,7 @@
 // BootstrapMeanDifference gives metric by metric.
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -43,6 +44,30 @@ TEST_CASE("BootstrapMeanDifferences equals BootstrapMeanDifference bit for bit",
       CHECK(many[k].ci_low == one.ci_low);
       CHECK(many[k].ci_high == one.ci_high);
     }
+  }
+}
+
+TEST_CASE("A metric's direction: more collisions are worse, a higher score is better", "[compare]") {
+  auto move = [](const char* metric, double lo, double hi) {
+    MetricComparison m;
+    m.metric = metric;
+    m.d.ci_low = lo;
+    m.d.ci_high = hi;
+    return std::string(Direction(m));
+  };
+  CHECK(move("score", -0.5, -0.1) == "worse");
+  CHECK(move("score", 0.1, 0.5) == "better");
+  CHECK(move("score", -0.1, 0.1).empty());
+  CHECK(move("score", 0.0, 0.2).empty());  // zero inside the interval: no direction
+  CHECK(move("at_fault_collisions", 0.2, 2.0) == "worse");
+  CHECK(move("collisions", -2.0, -0.2) == "better");
+  CHECK(move("red_light_violations", 0.5, 1.0) == "worse");
+  CHECK(move("ade", -3.0, -1.0) == "better");
+  CHECK(move("min_distance", -3.0, -1.0) == "worse");
+  for (const std::string& metric : ComparedMetrics()) {
+    const bool counts_bad = metric == "at_fault_collisions" || metric == "collisions" ||
+                            metric == "red_light_violations" || metric == "ade";
+    CHECK(LowerIsBetter(metric) == counts_bad);
   }
 }
 

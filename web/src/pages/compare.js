@@ -5,11 +5,11 @@ import { api } from '../api.js';
 import { el, num, signed, hashFor, errorBox, clear } from '../util.js';
 import { Table } from '../table.js';
 
-function intervalSvg(lo, mean, hi, scale) {
+function intervalSvg(lo, mean, hi, scale, dir) {
   const ns = 'http://www.w3.org/2000/svg';
   const w = 160, h = 14, mid = w / 2;
   const px = (v) => Math.min(w - 2, Math.max(2, mid + (v / scale) * (mid - 4)));
-  const color = hi < 0 ? '#b42318' : lo > 0 ? '#1e6b3a' : '#5b6577';
+  const color = dir === 'worse' ? '#b42318' : dir === 'better' ? '#1e6b3a' : '#5b6577';
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('width', w); svg.setAttribute('height', h);
   const mk = (tag, attrs) => {
@@ -71,7 +71,7 @@ export async function comparePage(root, params) {
       { key: 'base_score', label: 'baseline', numeric: true, render: (r) => num(r.base_score, 3) },
       { key: 'cand_score', label: 'candidate', numeric: true, render: (r) => num(r.cand_score, 3) },
       { key: 'delta', label: 'Δ score', numeric: true, render: (r) =>
-        el(r.delta < 0 ? 'span.lower' : r.delta > 0 ? 'span.higher' : 'span', { text: signed(r.delta, 3) }) },
+        el(r.delta < 0 ? 'span.worse' : r.delta > 0 ? 'span.better' : 'span', { text: signed(r.delta, 3) }) },
       { key: 'base_at_fault', label: 'at-fault (b → c)', numeric: true, value: (r) => r.cand_at_fault,
         render: (r) => `${num(r.base_at_fault, 0)} → ${num(r.cand_at_fault, 0)}` },
       { key: 'flags', label: 'what', value: (r) => (r.new_at_fault_collision ? 0 : r.newly_failed ? 1 : 2),
@@ -117,12 +117,12 @@ export async function comparePage(root, params) {
         .map((h, i) => el(i > 0 && i < 6 ? 'th.n' : 'th', { text: h })))),
       el('tbody', {}, c.metrics.map((m) => {
         const scale = Math.max(Math.abs(m.ci_low), Math.abs(m.ci_high), 1e-9);
-        const cls = m.ci_high < 0 ? 'lower' : m.ci_low > 0 ? 'higher' : '';
+        const cls = m.direction;  // 'better', 'worse' or '' (tools/run_comparison.h: Direction)
         return el('tr', { dataset: { metric: m.metric } }, el('td', { text: m.metric }), el('td.n', { text: String(m.n) }),
           el('td.n', { text: num(m.base, 4) }), el('td.n', { text: num(m.cand, 4) }),
           el(`td.n${cls ? '.' + cls : ''}`, { text: signed(m.diff, 4) }),
           el('td.n', { text: `[${signed(m.ci_low, 4)}, ${signed(m.ci_high, 4)}]` }),
-          el('td', {}, intervalSvg(m.ci_low, m.diff, m.ci_high, scale)));
+          el('td', {}, intervalSvg(m.ci_low, m.diff, m.ci_high, scale, cls)));
       })));
     const counts = {
       worse: c.worse.length, fault: c.new_at_fault_collisions, failed: c.newly_failed,
