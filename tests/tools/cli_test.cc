@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -23,7 +24,9 @@ struct Run {
 
 // Runs the tarmac binary with `args`; stdout captured, stderr discarded.
 Run Tarmac(const std::string& args) {
-  const std::filesystem::path out = std::filesystem::temp_directory_path() / "tarmac_cli_test.out";
+  // One file per test process: CTest runs test cases as parallel processes.
+  const std::filesystem::path out =
+      std::filesystem::temp_directory_path() / ("tarmac_cli_test." + std::to_string(::getpid()) + ".out");
   const std::string cmd = std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>/dev/null";
   const int status = std::system(cmd.c_str());
   Run r;
@@ -32,6 +35,8 @@ Run Tarmac(const std::string& args) {
   std::stringstream ss;
   ss << in.rdbuf();
   r.out = ss.str();
+  in.close();
+  std::filesystem::remove(out);
   return r;
 }
 
