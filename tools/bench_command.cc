@@ -10,6 +10,7 @@
 
 #include "agents/idm_agents.h"
 #include "agents/log_agents.h"
+#include "policies/features/feature_builder.h"
 #include "policies/log_planner.h"
 #include "scenarios/import/gpudrive_json.h"
 #include "scenarios/import/tfrecord.h"
@@ -361,6 +362,148 @@ int RunBenchSim(const BenchOptions& o) {
   return kExitOk;
 }
 
+// One closed-loop pass over a scenario: every agent replays its log, the
+// logged ego (if any) too, the state history is recorded each tick; with
+// `features`, the ego's observation is built every tick as a learned planner
+// would. Returns the number of ticks.
+long long ReplayWithFeatures(const ScenarioModel& m, bool features, FeatureBuilder* builder,
+                             StateHistory* history, SimState* st, std::span<float> buffer) {
+  const LogAgents log;
+  st->Reset(m);
+  log.Reset(m, st);
+  history->Reset(m);
+  long long ticks = 0;
+  while (true) {
+    history->Push(m, *st);
+    if (features) TARMAC_CHECK(builder->BuildObservation(m, *st, kEgoActor, history, {buffer}).ok());
+    ++ticks;
+    if (st->step + 1 >= m.end_step()) break;
+    log.Step(m, st);
+    ++st->step;
+    if (m.has_ego_log()) {
+      const v1::Track& t = m.scenario().tracks(m.ego_track_index());
+      const int k = st->step;
+      if (t.valid(k)) {
+        const double v = t.vx(k) * std::cos(t.heading(k)) + t.vy(k) * std::sin(t.heading(k));
+        st->ego = EgoStateFromCenter(t.x(k), t.y(k), t.heading(k), v, m.ego_vehicle());
+      }
+    }
+  }
+  return ticks;
+}
+
+struct FeatureFigures {
+  long long ticks = 0;
+  double us_per_observation = 0.0;   // features only: (with - without) / ticks
+  double ticks_per_s = 0.0;          // with features
+  double baseline_ticks_per_s = 0.0; // replay + history without features
+  double worst_scene_us = 0.0;       // the slowest scene's mean per observation
+  std::string worst_scene;
+  double samples_per_s = 0.0;        // training samples (every vehicle, every 10th step)
+};
+
+FeatureFigures MeasureFeatures(const std::vector<std::shared_ptr<const ScenarioModel>>& models, double min_time) {
+  FeatureFigures f;
+  FeatureBuilder builder;
+  StateHistory history;
+  SimState st;
+  std::vector<float> buffer(model_io::kObservationFloats);
+  const double per_model = min_time / static_cast<double>(models.size());
+  double with_s = 0.0, without_s = 0.0;
+  for (const auto& m : models) {
+    long long ticks = 0;
+    const double t_with =
+        TimePerCall(per_model, [&] { ticks = ReplayWithFeatures(*m, true, &builder, &history, &st, buffer); });
+    // Baseline, same run: the same replay and history without features.
+    const double t_without =
+        TimePerCall(per_model, [&] { ReplayWithFeatures(*m, false, &builder, &history, &st, buffer); });
+    with_s += t_with;
+    without_s += t_without;
+    f.ticks += ticks;
+    const double us = 1e6 * (t_with - t_without) / static_cast<double>(ticks);
+    if (us > f.worst_scene_us) {
+      f.worst_scene_us = us;
+      f.worst_scene = m->id();
+    }
+  }
+  const double ticks = static_cast<double>(f.ticks);
+  f.us_per_observation = 1e6 * (with_s - without_s) / ticks;
+  f.ticks_per_s = ticks / with_s;
+  f.baseline_ticks_per_s = ticks / without_s;
+  // Training samples: every vehicle valid at every 10th step, from the log.
+  std::vector<float> target(model_io::kTargetFloats);
+  std::vector<int> tracks;
+  long long samples = 0;
+  const double t_samples = TimePerCall(min_time, [&] {
+    samples = 0;
+    for (const auto& m : models) {
+      for (int step = m->start_step(); step < m->end_step(); step += 10) {
+        FeatureBuilder::TrainingTracks(*m, step, &tracks);
+        for (int track : tracks) {
+          TARMAC_CHECK(builder.BuildTrainingSample(*m, step, track, {buffer}, {target}).ok());
+          ++samples;
+        }
+      }
+    }
+  });
+  f.samples_per_s = static_cast<double>(samples) / t_samples;
+  return f;
+}
+
+int RunBenchFeatures(const BenchOptions& o) {
+  const std::vector<std::shared_ptr<const ScenarioModel>> all = BenchModels(o.files);
+  if (all.empty()) {
+    fmt::print(stderr, "tarmac bench features: no readable scenario among the inputs\n");
+    return kExitInputError;
+  }
+  // One group per dataset (ordered by name), then all of them.
+  std::map<std::string, std::vector<std::shared_ptr<const ScenarioModel>>> by_dataset;
+  for (const auto& m : all) {
+    const std::string& d = m->scenario().provenance().dataset();
+    by_dataset[d.empty() ? "unknown" : d].push_back(m);
+  }
+  std::vector<std::pair<std::string, const std::vector<std::shared_ptr<const ScenarioModel>>*>> order;
+  for (const auto& [name, models] : by_dataset) order.emplace_back(name, &models);
+  if (by_dataset.size() > 1) order.emplace_back("all", &all);
+  nlohmann::json groups = nlohmann::json::array();
+  if (!o.json) {
+    fmt::print("model contract v{}: observation of {} floats, built for the ego every tick, 1 thread\n",
+               model_io::kContractVersion, model_io::kObservationFloats);
+    fmt::print("  {:<26} {:>5} {:>7} {:>10} {:>9} {:>14} {:>10}  {}\n", "dataset", "count", "ticks",
+               "us/observe", "ticks/s", "vs replay only", "samples/s", "slowest scene [us/observe]");
+  }
+  for (const auto& [name, models] : order) {
+    const FeatureFigures f = MeasureFeatures(*models, o.min_time_s);
+    groups.push_back({{"dataset", name},
+                      {"count", models->size()},
+                      {"ticks", f.ticks},
+                      {"us_per_observation", f.us_per_observation},
+                      {"ticks_per_s", f.ticks_per_s},
+                      {"baseline_replay_ticks_per_s", f.baseline_ticks_per_s},
+                      {"speed_vs_replay_only", f.ticks_per_s / f.baseline_ticks_per_s},
+                      {"training_samples_per_s", f.samples_per_s},
+                      {"slowest_scene", f.worst_scene},
+                      {"slowest_scene_us_per_observation", f.worst_scene_us}});
+    if (!o.json) {
+      fmt::print("  {:<26} {:>5} {:>7} {:>10.1f} {:>9.0f} {:>14.3f} {:>10.0f}  {:.1f} ({})\n", name,
+                 models->size(), f.ticks, f.us_per_observation, f.ticks_per_s, f.ticks_per_s / f.baseline_ticks_per_s,
+                 f.samples_per_s, f.worst_scene_us, f.worst_scene);
+    }
+  }
+  if (o.json) {
+    std::cout << nlohmann::json{{"bench", "features"},
+                                {"contract_version", model_io::kContractVersion},
+                                {"observation_floats", model_io::kObservationFloats},
+                                {"threads", 1},
+                                {"groups", groups}}
+                     .dump(2)
+              << "\n";
+  } else {
+    fmt::print("us/observe = (replay with features - replay only) / ticks; target <= 50 us per scenario-tick\n");
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddBenchCommand(CLI::App* app) {
@@ -379,6 +522,7 @@ void AddBenchCommand(CLI::App* app) {
   add("import", "Importer throughput in MB/s per format, against parsing tarmac .pb", &RunBenchImport);
   add("map", "Map index: build time and projection queries, against brute force", &RunBenchMap);
   add("sim", "Simulator agent-steps/s: replay and reactive workloads, against copying the log", &RunBenchSim);
+  add("features", "Model-contract feature builder: us per observation, against the replay alone", &RunBenchFeatures);
 }
 
 }  // namespace tarmac

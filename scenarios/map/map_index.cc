@@ -101,6 +101,32 @@ MapIndex::MapIndex(const v1::Map& map, const MapIndexOptions& options) : options
       seg_heading_.push_back(std::atan2(dy, dx));
       seg_lane_.push_back(static_cast<LaneIdx>(i));
     }
+    // Bounding boxes of groups of segments, and of the whole centreline, for
+    // LanesNear with a large radius.
+    lane.num_segments = static_cast<int>(seg_lane_.size()) - lane.first_segment;
+    lane.first_chunk = static_cast<int>(chunk_box_.size() / 4);
+    double* lb = lane.segment_box;
+    lb[0] = lb[1] = kInf;
+    lb[2] = lb[3] = -kInf;
+    for (int c = 0; c < lane.num_segments; c += kChunkSegments) {
+      double b[4] = {kInf, kInf, -kInf, -kInf};
+      for (int j = c; j < std::min(c + kChunkSegments, lane.num_segments); ++j) {
+        const size_t k = static_cast<size_t>(lane.first_segment + j);
+        for (const double px : {seg_ax_[k], seg_ax_[k] + seg_dx_[k]}) {
+          b[0] = std::min(b[0], px);
+          b[2] = std::max(b[2], px);
+        }
+        for (const double py : {seg_ay_[k], seg_ay_[k] + seg_dy_[k]}) {
+          b[1] = std::min(b[1], py);
+          b[3] = std::max(b[3], py);
+        }
+      }
+      chunk_box_.insert(chunk_box_.end(), b, b + 4);
+      lb[0] = std::min(lb[0], b[0]);
+      lb[1] = std::min(lb[1], b[1]);
+      lb[2] = std::max(lb[2], b[2]);
+      lb[3] = std::max(lb[3], b[3]);
+    }
   }
   lane_grid_.Build(seg_ax_, seg_ay_, seg_dx_, seg_dy_, options_.cell_size, options_.search_radius);
   wide_grid_.Build(seg_ax_, seg_ay_, seg_dx_, seg_dy_, 5.0 * options_.cell_size, 5.0 * options_.search_radius);
@@ -215,6 +241,12 @@ LaneIdx MapIndex::LaneIndexOf(std::string_view id) const {
 double MapIndex::MeanSegmentsPerCell() const { return lane_grid_.MeanPerCell(); }
 
 
+double MapIndex::BoxDistance(const double* box, double x, double y) {
+  const double dx = std::max({box[0] - x, 0.0, x - box[2]});
+  const double dy = std::max({box[1] - y, 0.0, y - box[3]});
+  return Norm(dx, dy);
+}
+
 LaneProjection MapIndex::ProjectOnSegment(int seg, double x, double y) const {
   const size_t k = static_cast<size_t>(seg);
   const double px = x - seg_ax_[k];
@@ -328,7 +360,27 @@ void MapIndex::LanesNear(double x, double y, double radius, std::vector<LaneProj
   if (radius <= options_.search_radius && lane_grid_.Covers(x, y)) {
     for (int seg : lane_grid_.Near(x, y)) consider(seg);
   } else {
-    for (int s = 0; s < num_segments(); ++s) consider(s);
+    // Lane by lane, segments in order (as a scan of every segment would
+    // visit them), skipping lanes and chunks whose bounding box lies beyond
+    // the radius or the lane's best distance so far; the slack keeps a
+    // segment at exactly that distance from being skipped by rounding.
+    constexpr double kSlack = 1e-9;
+    for (const Lane& lane : lanes_) {
+      if (lane.num_segments == 0 || BoxDistance(lane.segment_box, x, y) > radius + kSlack) continue;
+      LaneProjection best;
+      for (int c = 0; c * kChunkSegments < lane.num_segments; ++c) {
+        const double limit = best.found() ? best.distance : radius;
+        const double* box = &chunk_box_[4 * static_cast<size_t>(lane.first_chunk + c)];
+        if (BoxDistance(box, x, y) > limit + kSlack) continue;
+        const int end = std::min((c + 1) * kChunkSegments, lane.num_segments);
+        for (int j = c * kChunkSegments; j < end; ++j) {
+          const LaneProjection p = ProjectOnSegment(lane.first_segment + j, x, y);
+          if (p.distance > radius) continue;
+          if (!best.found() || p.distance < best.distance) best = p;
+        }
+      }
+      if (best.found()) out->push_back(best);
+    }
   }
   std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(),
             [](const LaneProjection& a, const LaneProjection& b2) {

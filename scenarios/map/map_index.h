@@ -93,7 +93,9 @@ class MapIndex {
   // so that at a junction the lane going the pose's way wins.
   LaneProjection ProjectWithHeading(double x, double y, double heading) const;
   // Every lane passing within `radius` of (x, y), each with its nearest foot
-  // point, sorted by distance then lane index. Appends to `out`.
+  // point, sorted by distance then lane index. Appends to `out`. Radii up to
+  // search_radius use the grid; larger ones skip lanes and groups of
+  // segments by their bounding boxes (same result as scanning every segment).
   void LanesNear(double x, double y, double radius, std::vector<LaneProjection>* out) const;
 
   // From (lane, s), follow successors for `length` metres (fewer if the graph
@@ -132,6 +134,9 @@ class MapIndex {
     bool is_intersection = false;
     std::vector<LaneIdx> successors, predecessors, left, right, oncoming;
     int first_segment = 0;
+    int num_segments = 0;
+    int first_chunk = 0;              // chunks: kChunkSegments consecutive segments each
+    double segment_box[4] = {0, 0, 0, 0};  // centreline bounding box: min x, min y, max x, max y
     std::vector<Vec2> outline;  // left boundary then reversed right boundary; empty if none
     double box[4] = {0, 0, 0, 0};  // outline bounding box: min x, min y, max x, max y
   };
@@ -150,6 +155,11 @@ class MapIndex {
   std::vector<std::pair<std::string, LaneIdx>> id_to_lane_;  // sorted by id
   std::vector<std::vector<Vec2>> drivable_areas_;  // AREA_TYPE_DRIVABLE polygons
   int dangling_refs_ = 0;
+
+  // Distance from (x, y) to the box [min x, min y, max x, max y], 0 inside [m].
+  static double BoxDistance(const double* box, double x, double y);
+  static constexpr int kChunkSegments = 8;
+  std::vector<double> chunk_box_;  // 4 per chunk: bounding box of its segments
 
   // Centreline segments, flat (structure of arrays).
   std::vector<double> seg_ax_, seg_ay_, seg_dx_, seg_dy_, seg_inv_len2_, seg_s0_, seg_len_,

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -170,6 +171,43 @@ TEST_CASE("MapIndex grid queries equal brute force on real maps", "[map][data]")
         const LaneProjection slow = BruteForce(index, x, y);
         REQUIRE(fast.distance == Approx(slow.distance).margin(1e-9));
         ++checked;
+      }
+    }
+    CHECK(checked > 100);
+  }
+}
+
+TEST_CASE("LanesNear with a large radius equals scanning every lane", "[map][data]") {
+  TARMAC_NEEDS_SHARED_DATA();
+  for (const char* file : {"commonroad-ngsim/commonroad-crime/USA_Lanker-1_3_T-1.xml",
+                           "nuscenes-mini-scenarionet/sd_nuscenes_v1.0-mini_scene-0061.pkl"}) {
+    INFO(file);
+    Result<std::vector<v1::Scenario>> r = ReadScenarios(testing::DataPath(file));
+    REQUIRE(r.ok());
+    const v1::Scenario& s = r->front();
+    const MapIndex index(s.map());
+    int checked = 0;
+    std::vector<LaneProjection> near;
+    for (const v1::Track& t : s.tracks()) {
+      for (int k = 0; k < t.x_size(); k += 25) {
+        if (!t.valid(k)) continue;
+        for (double radius : {3.0, 20.0, 50.0}) {
+          near.clear();
+          index.LanesNear(t.x(k), t.y(k), radius, &near);
+          // Every lane within the radius, by distance then index.
+          std::vector<std::pair<double, LaneIdx>> expected;
+          for (LaneIdx l = 0; l < index.num_lanes(); ++l) {
+            const double d = index.Centerline(l).Project(t.x(k), t.y(k)).distance;
+            if (d <= radius && index.Centerline(l).points().size() >= 2) expected.emplace_back(d, l);
+          }
+          std::sort(expected.begin(), expected.end());
+          REQUIRE(near.size() == expected.size());
+          for (size_t i = 0; i < near.size(); ++i) {
+            REQUIRE(near[i].distance == Approx(expected[i].first).margin(1e-9));
+            if (i + 1 < near.size()) REQUIRE(near[i].distance <= near[i + 1].distance);
+          }
+          ++checked;
+        }
       }
     }
     CHECK(checked > 100);

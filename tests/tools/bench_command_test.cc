@@ -1,0 +1,72 @@
+// `tarmac bench features` end to end: the report names the contract and
+// measures every dataset among the inputs (figures themselves are timings and
+// are not checked here; docs/benchmarks.md has them).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "policies/features/model_io.h"
+#include "tests/support/test_data.h"
+
+namespace tarmac {
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+};
+
+// Runs the tarmac binary with `args`; stdout captured (in a file of this
+// process's own: CTest runs test cases in parallel), stderr discarded.
+Run Tarmac(const std::string& args) {
+  const std::filesystem::path out =
+      std::filesystem::temp_directory_path() / ("tarmac_bench_command_test." + std::to_string(getpid()) + ".out");
+  const std::string cmd = std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>/dev/null";
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.out = ss.str();
+  std::filesystem::remove(out);
+  return r;
+}
+
+TEST_CASE("CLI: bench features --json reports the contract and each dataset", "[cli]") {
+  const std::filesystem::path suite = testing::SourceDir() / "suites/default";
+  const Run r = Tarmac("bench features --json --min-time 0.01 " + (suite / "generated/cut-in-1-000.pb").string() +
+                       " " + (suite / "generated/red-light-1-000.pb").string() + " " +
+                       (suite / "commonroad/USA_US101-15_1_T-1.xml").string());
+  REQUIRE(r.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["bench"] == "features");
+  CHECK(j["contract_version"] == model_io::kContractVersion);
+  CHECK(j["observation_floats"] == model_io::kObservationFloats);
+  REQUIRE(j["groups"].size() == 3);  // two datasets, then all
+  CHECK(j["groups"][0]["dataset"] == "NGSIM (CommonRoad)");
+  CHECK(j["groups"][0]["count"] == 1);
+  CHECK(j["groups"][1]["dataset"] == "tarmac authored scenarios");
+  CHECK(j["groups"][1]["count"] == 2);
+  CHECK(j["groups"][2]["dataset"] == "all");
+  CHECK(j["groups"][2]["count"] == 3);
+  for (const nlohmann::json& g : j["groups"]) {
+    CHECK(g["ticks"].get<long long>() > 0);
+    CHECK(g["us_per_observation"].is_number());
+    CHECK(g["training_samples_per_s"].get<double>() > 0.0);
+  }
+}
+
+TEST_CASE("CLI: bench features without a readable scenario exits 2", "[cli]") {
+  CHECK(Tarmac("bench features --min-time 0.01 /nonexistent/path").code == 2);
+}
+
+}  // namespace
+}  // namespace tarmac
