@@ -16,6 +16,7 @@
 
 #include "sim/scenario_model.h"
 #include "sim/sim_state.h"
+#include "sim/state_history.h"
 #include "sim/trajectory.h"
 
 namespace tarmac {
@@ -28,12 +29,20 @@ struct PlanRequest {
   // Whom the plan is for: kEgoActor (-1), or the index of an agent the
   // planner drives (sim/actor.h gives both the same view).
   int actor = -1;
+  // The rollout's simulated past up to and including `state` (the last 21
+  // states), when the planner wants_history() and the caller keeps one; else
+  // null. The runner keeps it for the ego's planner; planner-driven agents
+  // (agents/planner_agents.h) get null.
+  const StateHistory* history = nullptr;
 };
 
 class Planner {
  public:
   virtual ~Planner() = default;
   virtual std::string name() const = 0;
+  // True if Plan() reads PlanRequest::history (learned planners); the runner
+  // then keeps one per rollout. The rule-based planners see "now" only.
+  virtual bool wants_history() const { return false; }
 
   // Plans for a batch of scenarios in lock-step: fills plans[i] for
   // requests[i], or sets errors[i] to a non-empty reason (that scenario then

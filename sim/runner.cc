@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 
+#include "sim/actor.h"
 #include "sim/signals.h"
 
 namespace tarmac {
@@ -17,6 +18,8 @@ struct Rollout {
   RolloutResult result;
   std::vector<uint8_t> collided;
   bool done = false;
+  bool keep_history = false;  // the planner wants_history()
+  StateHistory history;       // every recorded state is pushed when keep_history
 };
 
 void Record(const SimConfig& config, Rollout* r) {
@@ -38,6 +41,7 @@ void Record(const SimConfig& config, Rollout* r) {
     }
   }
   HashState(&r->state);
+  if (r->keep_history) r->history.Push(m, r->state);
 }
 
 void Start(const AgentModel& agents, const SimConfig& config, Rollout* r) {
@@ -61,6 +65,7 @@ void Start(const AgentModel& agents, const SimConfig& config, Rollout* r) {
     r->result.trace.agent_active.reserve(n);
   }
   agents.Reset(m, &r->state);
+  if (r->keep_history) r->history.Reset(m);
   Record(config, r);
 }
 
@@ -162,7 +167,11 @@ std::vector<RolloutResult> RunRollouts(std::span<const std::shared_ptr<const Sce
   for (size_t first = 0; first < models.size(); first += batch) {
     const size_t count = std::min(batch, models.size() - first);
     std::vector<Rollout> rollouts(count);
-    for (size_t i = 0; i < count; ++i) rollouts[i].model = models[first + i].get();
+    const bool keep_history = !config.replay_ego && planner->wants_history();
+    for (size_t i = 0; i < count; ++i) {
+      rollouts[i].model = models[first + i].get();
+      rollouts[i].keep_history = keep_history;
+    }
     ParallelFor(pool, static_cast<int>(count),
                 [&](int i) { Start(agents, config, &rollouts[static_cast<size_t>(i)]); });
     for (Rollout& r : rollouts) {
@@ -178,7 +187,8 @@ std::vector<RolloutResult> RunRollouts(std::span<const std::shared_ptr<const Sce
       for (size_t i = 0; i < count; ++i) {
         if (rollouts[i].done) continue;
         active.push_back(i);
-        requests.push_back({rollouts[i].model, &rollouts[i].state});
+        requests.push_back({rollouts[i].model, &rollouts[i].state, kEgoActor,
+                            rollouts[i].keep_history ? &rollouts[i].history : nullptr});
       }
       if (active.empty()) break;
       if (config.replay_ego) {

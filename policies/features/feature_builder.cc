@@ -9,6 +9,9 @@
 #include "sim/actor.h"
 
 namespace tarmac {
+
+static_assert(StateHistory::kCapacity == model_io::kHistorySteps, "the history ring holds one observation's past");
+
 namespace {
 
 namespace io = model_io;

@@ -17,7 +17,7 @@
 
 #include "policies/features/actor_frame.h"
 #include "policies/features/model_io.h"
-#include "policies/features/state_history.h"
+#include "sim/state_history.h"
 #include "scenarios/result.h"
 #include "sim/actor.h"
 #include "sim/scenario_model.h"

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -14,6 +16,8 @@
 #include "policies/idm_planner.h"
 #include "policies/log_planner.h"
 #include "policies/pdm_planner.h"
+#include "scenarios/scenario_io.h"
+#include "sim/actor.h"
 #include "tests/support/real_scenarios.h"
 #include "tests/support/test_data.h"
 
@@ -149,6 +153,87 @@ TEST_CASE("Runner: a faulty planner fails only its own scenarios", "[sim][runner
   for (const RolloutResult& r : all) {
     CHECK_FALSE(r.ok);
     CHECK(r.error == "step 0: planner 'throwing' threw: model exploded");
+  }
+}
+
+// Checks, at every request, that the history it was handed holds exactly the
+// ego and agent states of the previous requests (up to 20 steps back) and
+// nothing older; with wants_history() false it must be handed none.
+class HistoryCheckingPlanner final : public Planner {
+ public:
+  explicit HistoryCheckingPlanner(bool wants) : wants_(wants) {}
+  std::string name() const override { return "history-checking"; }
+  bool wants_history() const override { return wants_; }
+  void Plan(std::span<const PlanRequest> requests, std::span<Trajectory> plans,
+            std::span<std::string> errors, ThreadPool* pool) override {
+    inner_.Plan(requests, plans, errors, pool);
+    for (const PlanRequest& q : requests) {
+      ++requests_;
+      if (!wants_) {
+        mismatches_ += q.history != nullptr ? 1 : 0;
+        continue;
+      }
+      if (q.history == nullptr) {
+        ++mismatches_;
+        continue;
+      }
+      std::vector<SimState>& seen = seen_[q.model->id()];
+      seen.push_back(*q.state);
+      const int now = q.state->step;
+      for (const SimState& s : seen) {
+        Kinematics k;
+        const bool held = q.history->Ego(s.step, &k);
+        if (held != (s.step > now - StateHistory::kCapacity)) {
+          ++mismatches_;
+          continue;
+        }
+        if (!held) continue;
+        const Box e = EgoBox(s.ego, q.model->ego_vehicle());
+        mismatches_ += (k.x == e.x && k.y == e.y && k.heading == e.heading) ? 0 : 1;
+        for (int i = 0; i < s.num_agents(); ++i) {
+          const bool active = q.history->Agent(s.step, i, &k);
+          mismatches_ += active == s.active(i) ? 0 : 1;
+          if (active) mismatches_ += (k.x == s.x[static_cast<size_t>(i)] && k.vy == s.vy[static_cast<size_t>(i)]) ? 0 : 1;
+        }
+      }
+      checked_ += static_cast<int>(seen.size());
+      Kinematics gone;
+      mismatches_ += q.history->Ego(now - StateHistory::kCapacity, &gone) ? 1 : 0;
+    }
+  }
+  int requests_ = 0, checked_ = 0, mismatches_ = 0;
+
+ private:
+  bool wants_;
+  ConstantVelocityPlanner inner_;
+  std::map<std::string, std::vector<SimState>> seen_;
+};
+
+TEST_CASE("Runner: a planner that wants the history gets its rollout's last 21 states", "[sim][runner]") {
+  std::vector<std::shared_ptr<const ScenarioModel>> models;
+  for (const char* name : {"cut-in-1-000", "hard-braking-lead-1-003", "red-light-1-005"}) {
+    Result<std::vector<v1::Scenario>> s =
+        ReadScenarios(std::filesystem::path(TARMAC_SOURCE_DIR) / "suites/default/generated" / (std::string(name) + ".pb"));
+    REQUIRE(s.ok());
+    Result<std::shared_ptr<const ScenarioModel>> m = ScenarioModel::Build((*s)[0]);
+    REQUIRE(m.ok());
+    models.push_back(*m);
+  }
+  ThreadPool pool(2);
+  HistoryCheckingPlanner wants(true), not_wanted(false);
+  ConstantVelocityPlanner cv;
+  const std::vector<RolloutResult> with = RunRollouts(models, &wants, IdmAgents(), {}, &pool);
+  const std::vector<RolloutResult> without = RunRollouts(models, &not_wanted, IdmAgents(), {}, &pool);
+  const std::vector<RolloutResult> plain = RunRollouts(models, &cv, IdmAgents(), {}, &pool);
+  CHECK(wants.requests_ > 100);
+  CHECK(wants.checked_ > 1000);
+  CHECK(wants.mismatches_ == 0);
+  CHECK(not_wanted.requests_ == wants.requests_);
+  CHECK(not_wanted.mismatches_ == 0);
+  for (size_t i = 0; i < models.size(); ++i) {  // keeping a history changes nothing
+    REQUIRE(with[i].ok);
+    CHECK(with[i].state_hash == plain[i].state_hash);
+    CHECK(without[i].state_hash == plain[i].state_hash);
   }
 }
 

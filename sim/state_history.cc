@@ -1,12 +1,9 @@
-#include "policies/features/state_history.h"
+#include "sim/state_history.h"
 
 #include <cmath>
 
-#include "policies/features/model_io.h"
 
 namespace tarmac {
-
-static_assert(StateHistory::kCapacity == model_io::kHistorySteps);
 
 void StateHistory::Reset(const ScenarioModel& model) {
   num_agents_ = model.num_agents();

@@ -1,11 +1,12 @@
-// StateHistory: the simulated past the model contract needs (docs/model-io.md,
-// "history"): the last kHistorySteps (21) states of a rollout, as box-centre
-// kinematics of the ego and every agent. That is one more than the 20 past
-// steps an observation reads, so pushing "now" before or after building is
-// the same. SimState holds only "now"; whoever steps the rollout pushes each
-// state here, and the feature builder reads the simulated past from it (steps
-// before the rollout's start come from the log). A declared planner-state
-// blob: fixed size per scenario, no allocation after Reset().
+// StateHistory: the simulated past of a rollout, for planners that read it
+// (learned ones: docs/model-io.md, "history"): the last 21 states, as
+// box-centre kinematics of the ego and every agent. That is one more than the
+// 20 past steps a model observation reads, so pushing "now" before or after
+// building is the same. SimState holds only "now"; the runner pushes every
+// state of a rollout here when its planner asks for it
+// (Planner::wants_history) and hands it over in PlanRequest::history. Derived
+// from the states, so it is not part of the state hash. Fixed size per
+// scenario, no allocation after Reset().
 #pragma once
 
 #include <cstdint>
