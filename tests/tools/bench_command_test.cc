@@ -3,48 +3,23 @@
 // are not checked here; docs/benchmarks.md has them).
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "policies/features/model_io.h"
+#include "tests/support/shell.h"
 #include "tests/support/test_data.h"
 
 namespace tarmac {
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-// Runs the tarmac binary with `args`; stdout captured (in a file of this
-// process's own: CTest runs test cases in parallel), stderr discarded.
-Run Tarmac(const std::string& args) {
-  const std::filesystem::path out =
-      std::filesystem::temp_directory_path() / ("tarmac_bench_command_test." + std::to_string(getpid()) + ".out");
-  const std::string cmd = std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>/dev/null";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.out = ss.str();
-  std::filesystem::remove(out);
-  return r;
-}
-
 TEST_CASE("CLI: bench features --json reports the contract and each dataset", "[cli]") {
   const std::filesystem::path suite = testing::SourceDir() / "suites/default";
-  const Run r = Tarmac("bench features --json --min-time 0.01 " + (suite / "generated/cut-in-1-000.pb").string() +
-                       " " + (suite / "generated/red-light-1-000.pb").string() + " " +
-                       (suite / "commonroad/USA_US101-15_1_T-1.xml").string());
+  const testing::ShellRun r = testing::RunTarmac(
+      "bench features --json --min-time 0.01 " + (suite / "generated/cut-in-1-000.pb").string() + " " +
+      (suite / "generated/red-light-1-000.pb").string() + " " + (suite / "commonroad/USA_US101-15_1_T-1.xml").string());
   REQUIRE(r.code == 0);
   const nlohmann::json j = nlohmann::json::parse(r.out);
   CHECK(j["bench"] == "features");
@@ -65,7 +40,7 @@ TEST_CASE("CLI: bench features --json reports the contract and each dataset", "[
 }
 
 TEST_CASE("CLI: bench features without a readable scenario exits 2", "[cli]") {
-  CHECK(Tarmac("bench features --min-time 0.01 /nonexistent/path").code == 2);
+  CHECK(testing::RunTarmac("bench features --min-time 0.01 /nonexistent/path").code == 2);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // validate's exit codes with a corrupt file among good ones, convert, render.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,33 +11,11 @@
 #include <map>
 #include <sstream>
 
+#include "tests/support/shell.h"
 #include "tests/support/test_data.h"
 
 namespace tarmac {
 namespace {
-
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-// Runs the tarmac binary with `args`; stdout captured, stderr discarded.
-Run Tarmac(const std::string& args) {
-  // One file per test process: CTest runs test cases as parallel processes.
-  const std::filesystem::path out =
-      std::filesystem::temp_directory_path() / ("tarmac_cli_test." + std::to_string(::getpid()) + ".out");
-  const std::string cmd = std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>/dev/null";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.out = ss.str();
-  in.close();
-  std::filesystem::remove(out);
-  return r;
-}
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> lines;
@@ -51,8 +28,9 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
 
 TEST_CASE("CLI: scenario info --json on all 25 CommonRoad and 7 ScenarioNet files", "[cli][data]") {
   TARMAC_NEEDS_SHARED_DATA();
-  const Run r = Tarmac("scenario info --json " + testing::DataPath("commonroad-ngsim").string() + " " +
-                       testing::DataPath("nuscenes-mini-scenarionet").string());
+  const testing::ShellRun r =
+      testing::RunTarmac("scenario info --json " + testing::DataPath("commonroad-ngsim").string() + " " +
+                         testing::DataPath("nuscenes-mini-scenarionet").string());
   REQUIRE(r.code == 0);
   const std::vector<nlohmann::json> lines = JsonLines(r.out);
   REQUIRE(lines.size() == 32);
@@ -96,16 +74,16 @@ TEST_CASE("CLI: validate reports a corrupt file, goes on, and exits 2", "[cli][d
   std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::filesystem::path bad = dir / "truncated.xml";
   std::ofstream(bad, std::ios::binary) << xml.substr(0, xml.size() / 3);
-  const Run r = Tarmac("scenario validate --json " + bad.string() + " " + good.string());
+  const testing::ShellRun r = testing::RunTarmac("scenario validate --json " + bad.string() + " " + good.string());
   CHECK(r.code == 2);
   const std::vector<nlohmann::json> lines = JsonLines(r.out);
   REQUIRE(lines.size() == 2);
   CHECK(lines[0]["ok"] == false);
   CHECK_THAT(lines[0]["error"].get<std::string>(), Catch::Contains("truncated.xml: malformed XML at line"));
   CHECK(lines[1]["ok"] == true);
-  CHECK(Tarmac("scenario validate " + good.string()).code == 0);
-  CHECK(Tarmac("scenario info /nonexistent.xml").code == 2);
-  CHECK(Tarmac("scenario frobnicate").code == 2);
+  CHECK(testing::RunTarmac("scenario validate " + good.string()).code == 0);
+  CHECK(testing::RunTarmac("scenario info /nonexistent.xml").code == 2);
+  CHECK(testing::RunTarmac("scenario frobnicate").code == 2);
 }
 
 TEST_CASE("CLI: convert and render", "[cli]") {
@@ -115,8 +93,8 @@ TEST_CASE("CLI: convert and render", "[cli]") {
   for (const char* ext : {".pbtxt", ".tfrecord", ".json"}) {
     INFO(ext);
     const std::string out = (dir / (std::string("peach") + ext)).string();
-    REQUIRE(Tarmac("scenario convert " + src + " " + out).code == 0);
-    const Run info = Tarmac("scenario info --json " + out);
+    REQUIRE(testing::RunTarmac("scenario convert " + src + " " + out).code == 0);
+    const testing::ShellRun info = testing::RunTarmac("scenario info --json " + out);
     REQUIRE(info.code == 0);
     const std::vector<nlohmann::json> lines = JsonLines(info.out);
     REQUIRE(lines.size() == 1);
@@ -126,12 +104,12 @@ TEST_CASE("CLI: convert and render", "[cli]") {
   }
   const std::string png = (dir / "peach.png").string();
   std::filesystem::remove(png);
-  REQUIRE(Tarmac("scenario render " + src + " --time 2.5 -o " + png).code == 0);
+  REQUIRE(testing::RunTarmac("scenario render " + src + " --time 2.5 -o " + png).code == 0);
   std::ifstream in(png, std::ios::binary);
   char magic[8] = {};
   in.read(magic, 8);
   CHECK(std::string(magic + 1, 3) == "PNG");
-  CHECK(Tarmac("scenario render " + src + " --time 99 -o " + png).code == 2);  // past the end
+  CHECK(testing::RunTarmac("scenario render " + src + " --time 99 -o " + png).code == 2);  // past the end
 }
 
 }  // namespace

@@ -1,32 +1,16 @@
 // `tarmac compare` as a gate, and the bootstrap behind it.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "tests/support/shell.h"
 #include "tests/support/test_data.h"
 #include "tools/paired_stats.h"
 
 namespace tarmac {
 namespace {
-
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run Tarmac(const std::string& args) {
-  const std::filesystem::path out = std::filesystem::temp_directory_path() / "tarmac_compare_test.out";
-  const int status = std::system((std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>/dev/null").c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
-}
 
 TEST_CASE("Bootstrap: deterministic for a seed, and the interval brackets the mean", "[compare]") {
   std::vector<double> base, cand;
@@ -57,11 +41,11 @@ TEST_CASE("Compare: constant velocity against pdm regresses; a repeat does not",
   const std::string scenarios = "--scenarios " + testing::DataPath("commonroad-ngsim").string() + " " +
                                 testing::DataPath("nuscenes-mini-scenarionet").string();
   const std::string common = " --agents idm --json --db " + db.string() + " " + scenarios;
-  REQUIRE(Tarmac("run --planner pdm --run-name pdm" + common).code == 0);
-  REQUIRE(Tarmac("run --planner constant-velocity --run-name cv" + common).code == 0);
-  REQUIRE(Tarmac("run --planner pdm --run-name pdm-again --threads 1" + common).code == 0);
+  REQUIRE(testing::RunTarmac("run --planner pdm --run-name pdm" + common).code == 0);
+  REQUIRE(testing::RunTarmac("run --planner constant-velocity --run-name cv" + common).code == 0);
+  REQUIRE(testing::RunTarmac("run --planner pdm --run-name pdm-again --threads 1" + common).code == 0);
 
-  Run r = Tarmac("compare pdm cv --json --db " + db.string());
+  testing::ShellRun r = testing::RunTarmac("compare pdm cv --json --db " + db.string());
   CHECK(r.code == 1);
   nlohmann::json j = nlohmann::json::parse(r.out);
   CHECK(j["regression"] == true);
@@ -71,7 +55,7 @@ TEST_CASE("Compare: constant velocity against pdm regresses; a repeat does not",
   CHECK(j["new_at_fault_collisions"].get<int>() > 0);
   CHECK(j["worse"][0]["new_at_fault_collision"] == true);  // new at-fault collisions listed first
 
-  r = Tarmac("compare pdm pdm-again --json --strict --db " + db.string());
+  r = testing::RunTarmac("compare pdm pdm-again --json --strict --db " + db.string());
   CHECK(r.code == 0);
   j = nlohmann::json::parse(r.out);
   CHECK(j["regression"] == false);
@@ -82,7 +66,7 @@ TEST_CASE("Compare: constant velocity against pdm regresses; a repeat does not",
     CHECK(m["ci_high"].get<double>() == 0.0);
   }
   CHECK(j["worse"].empty());
-  CHECK(Tarmac("compare pdm nonexistent --db " + db.string()).code == 2);
+  CHECK(testing::RunTarmac("compare pdm nonexistent --db " + db.string()).code == 2);
 }
 
 }  // namespace

@@ -4,20 +4,17 @@
 // refuses missing, doubled, unfinished and mismatched shards without writing
 // anything, and merging twice changes nothing.
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "store/results_store.h"
 #include "store/sqlite_util.h"
+#include "tests/support/shell.h"
 #include "tests/support/test_data.h"
 #include "tools/shard.h"
 
@@ -25,35 +22,6 @@ namespace tarmac {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Cli {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A fresh directory per test case (CTest runs test cases in parallel processes).
-fs::path TempDir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tarmac_merge_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Runs `tarmac ARGS` with stdout and stderr captured.
-Cli Tarmac(const std::string& args, const fs::path& dir) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command =
-      std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
-}
 
 // The embedded suite's 11 NGSIM scenarios (BSD-licensed CommonRoad files).
 std::string NgsimSuite() { return (testing::SourceDir() / "suites/default/commonroad").string(); }
@@ -70,7 +38,7 @@ fs::path RunShard(const fs::path& dir, int k, int n, const std::map<std::string,
   std::string args = "run --threads 1 --run-name night --json --shard " + std::to_string(k) + "/" +
                      std::to_string(n) + " --db " + db.string();
   for (const auto& [option, value] : options) args += " " + option + " " + value;
-  const Cli r = Tarmac(args, dir);
+  const testing::ShellRun r = testing::RunTarmac(args);
   INFO(r.err);
   REQUIRE(r.code == 0);
   return db;
@@ -173,10 +141,10 @@ TEST_CASE("Shard: ShardOf is FNV-1a of the id modulo N, per the published test v
 }
 
 TEST_CASE("Run: N shards cover the suite exactly once, with the single run's results", "[merge][run]") {
-  const fs::path dir = TempDir("cover");
-  const Cli single = Tarmac("run --planner idm --agents idm --horizon 30 --json --scenarios " + NgsimSuite() +
-                                " --db " + (dir / "all.db").string(),
-                            dir);
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_cover");
+  const testing::ShellRun single =
+      testing::RunTarmac("run --planner idm --agents idm --horizon 30 --json --scenarios " + NgsimSuite() + " --db " +
+                         (dir / "all.db").string());
   REQUIRE(single.code == 0);
   auto all_store = OpenOrDie(dir / "all.db");
   const auto all = RowsById(*all_store, 1);
@@ -207,20 +175,21 @@ TEST_CASE("Run: N shards cover the suite exactly once, with the single run's res
 
 TEST_CASE("Merge: four shards of the real scenarios merge into exactly the single-process run", "[merge][data]") {
   TARMAC_NEEDS_SHARED_DATA();
-  const fs::path dir = TempDir("real");
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_real");
   const std::string suite = " --scenarios " + testing::DataPath("commonroad-ngsim").string() + " " +
                             testing::DataPath("nuscenes-mini-scenarionet").string();
   const std::string common = "run --planner pdm --agents idm --json --run-name nightly" + suite;
-  REQUIRE(Tarmac(common + " --db " + (dir / "single.db").string(), dir).code == 0);
+  REQUIRE(testing::RunTarmac(common + " --db " + (dir / "single.db").string()).code == 0);
   std::string inputs;
   for (int k = 1; k <= 4; ++k) {
     const fs::path db = dir / ("shard-" + std::to_string(k) + ".db");
-    const Cli r = Tarmac(common + " --threads 1 --shard " + std::to_string(k) + "/4 --db " + db.string(), dir);
+    const testing::ShellRun r =
+        testing::RunTarmac(common + " --threads 1 --shard " + std::to_string(k) + "/4 --db " + db.string());
     INFO(r.err);
     REQUIRE(r.code == 0);
     inputs += " " + db.string();
   }
-  const Cli merge = Tarmac("merge --json " + (dir / "merged.db").string() + inputs, dir);
+  const testing::ShellRun merge = testing::RunTarmac("merge --json " + (dir / "merged.db").string() + inputs);
   INFO(merge.err);
   REQUIRE(merge.code == 0);
   const nlohmann::json j = nlohmann::json::parse(merge.out);
@@ -263,11 +232,13 @@ TEST_CASE("Merge: four shards of the real scenarios merge into exactly the singl
   // Merged into the database that holds the single run, `tarmac compare` finds
   // no difference at all.
   single.reset();
-  const Cli into = Tarmac("merge --json " + (dir / "single.db").string() + inputs + " --run-name merged", dir);
+  const testing::ShellRun into =
+      testing::RunTarmac("merge --json " + (dir / "single.db").string() + inputs + " --run-name merged");
   INFO(into.err);
   REQUIRE(into.code == 0);
   CHECK(nlohmann::json::parse(into.out)["run_id"] == 2);
-  const Cli cmp = Tarmac("compare nightly merged --strict --json --db " + (dir / "single.db").string(), dir);
+  const testing::ShellRun cmp =
+      testing::RunTarmac("compare nightly merged --strict --json --db " + (dir / "single.db").string());
   REQUIRE(cmp.code == 0);
   const nlohmann::json c = nlohmann::json::parse(cmp.out);
   CHECK(c["common_scenarios"] == 32);
@@ -279,18 +250,17 @@ TEST_CASE("Merge: four shards of the real scenarios merge into exactly the singl
 }
 
 TEST_CASE("Merge: a missing shard is refused, naming the missing shard numbers; nothing is written", "[merge]") {
-  const fs::path dir = TempDir("missing");
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_missing");
   const fs::path s1 = RunShard(dir, 1, 4), s3 = RunShard(dir, 3, 4);
   const fs::path out = dir / "merged.db";
-  Cli r = Tarmac("merge " + out.string() + " " + s1.string() + " " + s3.string(), dir);
+  testing::ShellRun r = testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + s3.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("missing shards 2, 4 of 4 (2 of 4 shards given)"));
   CHECK_THAT(r.err, Catch::Contains("nothing was written"));
   CHECK_FALSE(fs::exists(out));
   // A shard whose database is not there at all: named, and counted missing.
-  r = Tarmac("merge --json " + out.string() + " " + s1.string() + " " + (dir / "s2.db").string() + " " +
-                 s3.string() + " " + RunShard(dir, 4, 4).string(),
-             dir);
+  r = testing::RunTarmac("merge --json " + out.string() + " " + s1.string() + " " + (dir / "s2.db").string() + " " +
+                         s3.string() + " " + RunShard(dir, 4, 4).string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains((dir / "s2.db").string() + ": cannot open the results database read-only"));
   CHECK_THAT(r.err, Catch::Contains("missing shard 2 of 4 (3 of 4 shards given, 1 input(s) unreadable)"));
@@ -301,15 +271,14 @@ TEST_CASE("Merge: a missing shard is refused, naming the missing shard numbers; 
 }
 
 TEST_CASE("Merge: a doubled shard, or a scenario in two inputs, is refused", "[merge]") {
-  const fs::path dir = TempDir("doubled");
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_doubled");
   const fs::path s1 = RunShard(dir, 1, 3), s2 = RunShard(dir, 2, 3), s3 = RunShard(dir, 3, 3);
   const fs::path out = dir / "merged.db";
   // The same shard twice, once through a copy.
   const fs::path copy = dir / "copy-of-s2.db";
   fs::copy_file(s2, copy);
-  Cli r = Tarmac("merge " + out.string() + " " + s1.string() + " " + s2.string() + " " + copy.string() + " " +
-                     s3.string(),
-                 dir);
+  testing::ShellRun r = testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + s2.string() + " " +
+                                           copy.string() + " " + s3.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("shard 2/3 given 2 times: " + s2.string() + " (run 1, shard 2/3), " +
                                     copy.string() + " (run 1, shard 2/3)"));
@@ -318,7 +287,7 @@ TEST_CASE("Merge: a doubled shard, or a scenario in two inputs, is refused", "[m
   const fs::path relabelled = dir / "relabelled.db";
   fs::copy_file(s2, relabelled);
   ExecRaw(relabelled, "UPDATE runs SET shard = '1/3'");
-  r = Tarmac("merge " + out.string() + " " + relabelled.string() + " " + s2.string() + " " + s3.string(), dir);
+  r = testing::RunTarmac("merge " + out.string() + " " + relabelled.string() + " " + s2.string() + " " + s3.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("belongs to shard 2/3, not 1/3"));
   CHECK_THAT(r.err, Catch::Contains("in both " + relabelled.string() + " (run 1, shard 1/3) and " + s2.string()));
@@ -326,7 +295,7 @@ TEST_CASE("Merge: a doubled shard, or a scenario in two inputs, is refused", "[m
 }
 
 TEST_CASE("Merge: shards of different planners, configurations or suites are refused", "[merge]") {
-  const fs::path dir = TempDir("mismatch");
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_mismatch");
   const fs::path s1 = RunShard(dir, 1, 3), s3 = RunShard(dir, 3, 3);
   const fs::path out = dir / "merged.db";
   const std::string others = " " + s1.string() + " " + s3.string();
@@ -344,7 +313,7 @@ TEST_CASE("Merge: shards of different planners, configurations or suites are ref
   for (const Case& c : cases) {
     INFO(c.option << " " << c.value);
     const fs::path odd = RunShard(dir, 2, 3, {{c.option, c.value}}, c.file);
-    const Cli r = Tarmac("merge " + out.string() + " " + odd.string() + others, dir);
+    const testing::ShellRun r = testing::RunTarmac("merge " + out.string() + " " + odd.string() + others);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains("the inputs are not shards of one run: " + c.expected));
     CHECK_THAT(r.err, Catch::Contains("in " + odd.string() + " (run 1, shard 2/3); '"));
@@ -352,32 +321,34 @@ TEST_CASE("Merge: shards of different planners, configurations or suites are ref
   }
   // The horizon is part of the configuration: named with both values.
   const fs::path longer = RunShard(dir, 2, 3, {{"--horizon", "40"}}, "horizon.db");
-  Cli r = Tarmac("merge " + out.string() + " " + s1.string() + " " + longer.string() + " " + s3.string(), dir);
+  testing::ShellRun r =
+      testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + longer.string() + " " + s3.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("config \"horizon\" differs: '30' in " + s1.string() + " (run 1, shard 1/3), " +
                                     s3.string() + " (run 1, shard 3/3); '40' in " + longer.string()));
   // A different number of shards.
   const fs::path quarter = RunShard(dir, 2, 4, {}, "quarter.db");
-  r = Tarmac("merge " + out.string() + " " + s1.string() + " " + quarter.string() + " " + s3.string(), dir);
+  r = testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + quarter.string() + " " + s3.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("number of shards differs: '3' in "));
   CHECK_THAT(r.err, Catch::Contains("; '4' in " + quarter.string()));
   CHECK(r.err.find("config \"shard\"") == std::string::npos);  // the shard itself may differ
   CHECK_FALSE(fs::exists(out));
   // The output cannot be an input.
-  r = Tarmac("merge " + s1.string() + " " + s1.string() + " " + RunShard(dir, 2, 3).string() + " " + s3.string(), dir);
+  r = testing::RunTarmac("merge " + s1.string() + " " + s1.string() + " " + RunShard(dir, 2, 3).string() + " " +
+                         s3.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("an input is also the output"));
 }
 
 TEST_CASE("Merge: an unfinished or incomplete shard run is refused", "[merge]") {
-  const fs::path dir = TempDir("unfinished");
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_unfinished");
   const fs::path s1 = RunShard(dir, 1, 2), s2 = RunShard(dir, 2, 2);
   const fs::path out = dir / "merged.db";
   const fs::path killed = dir / "killed.db";
   fs::copy_file(s2, killed);
   ExecRaw(killed, "UPDATE runs SET finished_at = NULL");
-  Cli r = Tarmac("merge " + out.string() + " " + s1.string() + " " + killed.string(), dir);
+  testing::ShellRun r = testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + killed.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(killed.string() + " (run 1, shard 2/2): the run did not finish"));
   CHECK_THAT(r.err, Catch::Contains("--resume 1"));
@@ -391,7 +362,7 @@ TEST_CASE("Merge: an unfinished or incomplete shard run is refused", "[merge]") 
   const std::string gone = rows.begin()->first;
   ExecRaw(lossy, "DELETE FROM events WHERE scenario_id = '" + gone + "'; DELETE FROM traces WHERE scenario_id = '" +
                      gone + "'; DELETE FROM results WHERE scenario_id = '" + gone + "'");
-  r = Tarmac("merge " + out.string() + " " + s1.string() + " " + lossy.string(), dir);
+  r = testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + lossy.string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("holds " + std::to_string(rows.size() - 1) + " results but planned " +
                                     std::to_string(rows.size()) + " scenarios"));
@@ -399,17 +370,18 @@ TEST_CASE("Merge: an unfinished or incomplete shard run is refused", "[merge]") 
 }
 
 TEST_CASE("Merge: merging the same shards twice changes nothing", "[merge]") {
-  const fs::path dir = TempDir("twice");
+  const fs::path dir = testing::FreshTempDir("tarmac_merge_twice");
   const fs::path s1 = RunShard(dir, 1, 3), s2 = RunShard(dir, 2, 3), s3 = RunShard(dir, 3, 3);
   const fs::path out = dir / "merged.db";
-  Cli r = Tarmac("merge --json " + out.string() + " " + s1.string() + " " + s2.string() + " " + s3.string(), dir);
+  testing::ShellRun r =
+      testing::RunTarmac("merge --json " + out.string() + " " + s1.string() + " " + s2.string() + " " + s3.string());
   INFO(r.err);
   REQUIRE(r.code == 0);
   nlohmann::json j = nlohmann::json::parse(r.out);
   CHECK(j["already_merged"] == false);
   CHECK(j["run_id"] == 1);
   CHECK(j["scenarios"] == 11);
-  const std::string bytes = Slurp(out);
+  const std::string bytes = testing::ReadFileBytes(out);
   REQUIRE_FALSE(bytes.empty());
 
   // Again, in another order and from copies elsewhere: recognised by content.
@@ -420,15 +392,15 @@ TEST_CASE("Merge: merging the same shards twice changes nothing", "[merge]") {
        {" " + s1.string() + " " + s2.string() + " " + s3.string(),
         " " + (elsewhere / "s3.db").string() + " " + (elsewhere / "s1.db").string() + " " +
             (elsewhere / "s2.db").string()}) {
-    r = Tarmac("merge --json " + out.string() + inputs, dir);
+    r = testing::RunTarmac("merge --json " + out.string() + inputs);
     INFO(r.err);
     REQUIRE(r.code == 0);
     j = nlohmann::json::parse(r.out);
     CHECK(j["already_merged"] == true);
     CHECK(j["run_id"] == 1);
-    CHECK(Slurp(out) == bytes);  // not a byte changed
+    CHECK(testing::ReadFileBytes(out) == bytes);  // not a byte changed
   }
-  r = Tarmac("merge " + out.string() + " " + s1.string() + " " + s2.string() + " " + s3.string(), dir);
+  r = testing::RunTarmac("merge " + out.string() + " " + s1.string() + " " + s2.string() + " " + s3.string());
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("already merged: run 1 in " + out.string()));
   auto store = OpenOrDie(out);
@@ -442,7 +414,7 @@ TEST_CASE("Merge: merging the same shards twice changes nothing", "[merge]") {
   const fs::path rerun = dir / "rerun.db";
   fs::copy_file(s2, rerun);
   ExecRaw(rerun, "UPDATE runs SET started_at = '2000-01-01T00:00:00Z'");
-  r = Tarmac("merge --json " + out.string() + " " + s1.string() + " " + rerun.string() + " " + s3.string(), dir);
+  r = testing::RunTarmac("merge --json " + out.string() + " " + s1.string() + " " + rerun.string() + " " + s3.string());
   REQUIRE(r.code == 0);
   j = nlohmann::json::parse(r.out);
   CHECK(j["already_merged"] == false);

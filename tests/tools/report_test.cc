@@ -4,14 +4,12 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "tests/support/shell.h"
 #include "tests/support/synthetic_store.h"
 #include "tests/support/test_data.h"
 
@@ -20,27 +18,6 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-struct Shell {
-  int code = -1;
-  std::string out;
-};
-
-Shell Tarmac(const std::string& args) {
-  const fs::path out = fs::temp_directory_path() / ("tarmac_report_test_" + std::to_string(getpid()) + ".out");
-  const int status = std::system((std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>/dev/null").c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Unbase64(const std::string& s) {
   std::string out;
@@ -111,14 +88,15 @@ TEST_CASE("tarmac report: synthetic store, with and without a baseline", "[repor
   const std::string db = (dir / "s.db").string();
 
   // With a baseline: the verdict and the worse list of tarmac compare.
-  Shell r = Tarmac("report --db " + db + " --run 3 --baseline 2 -o " + (dir / "r.html").string() + " --json");
+  testing::ShellRun r =
+      testing::RunTarmac("report --db " + db + " --run 3 --baseline 2 -o " + (dir / "r.html").string() + " --json");
   REQUIRE(r.code == 0);
   const json summary = json::parse(r.out);
-  const Shell c = Tarmac("compare 2 3 --json --db " + db);
+  const testing::ShellRun c = testing::RunTarmac("compare 2 3 --json --db " + db);
   const json cmp = json::parse(c.out);
   CHECK(summary["compared"] == true);
   CHECK(summary["regression"] == cmp["regression"]);
-  const std::string html = Slurp(dir / "r.html");
+  const std::string html = testing::ReadFileBytes(dir / "r.html");
   CHECK(html.size() == summary["bytes"].get<size_t>());
   const std::vector<std::string> pngs = CheckSelfContained(html);
   CHECK(html.find(std::string(cmp["regression"].get<bool>() ? "REGRESSION: " : "OK: ") +
@@ -137,9 +115,9 @@ TEST_CASE("tarmac report: synthetic store, with and without a baseline", "[repor
   CHECK(html.find(fmt::format("{:.4f}", cmp["metrics"][0]["cand"].get<double>())) != std::string::npos);
 
   // Without a baseline: the summary of the run.
-  r = Tarmac("report --db " + db + " --run nightly-003 -o " + (dir / "s.html").string() + " --json");
+  r = testing::RunTarmac("report --db " + db + " --run nightly-003 -o " + (dir / "s.html").string() + " --json");
   REQUIRE(r.code == 0);
-  const std::string plain = Slurp(dir / "s.html");
+  const std::string plain = testing::ReadFileBytes(dir / "s.html");
   CheckSelfContained(plain);
   double sum = 0.0;
   int ok = 0;
@@ -152,12 +130,12 @@ TEST_CASE("tarmac report: synthetic store, with and without a baseline", "[repor
   CHECK(plain.find("id=\"verdict\"") == std::string::npos);
 
   // Input errors: exit 2, nothing written.
-  CHECK(Tarmac("report --db " + db + " --run 99 -o " + (dir / "x.html").string()).code == 2);
-  CHECK(Tarmac("report --db " + db + " --run 3 --baseline nope -o " + (dir / "x.html").string()).code == 2);
-  CHECK(Tarmac("report --db /nonexistent.db --run 1 -o " + (dir / "x.html").string()).code == 2);
-  CHECK(Tarmac("report --db " + db + " --run 3 -o /nonexistent/dir/x.html").code == 2);
+  CHECK(testing::RunTarmac("report --db " + db + " --run 99 -o " + (dir / "x.html").string()).code == 2);
+  CHECK(testing::RunTarmac("report --db " + db + " --run 3 --baseline nope -o " + (dir / "x.html").string()).code == 2);
+  CHECK(testing::RunTarmac("report --db /nonexistent.db --run 1 -o " + (dir / "x.html").string()).code == 2);
+  CHECK(testing::RunTarmac("report --db " + db + " --run 3 -o /nonexistent/dir/x.html").code == 2);
   CHECK_FALSE(fs::exists(dir / "x.html"));
-  CHECK(Tarmac("report --help").code == 0);
+  CHECK(testing::RunTarmac("report --help").code == 0);
 }
 
 TEST_CASE("tarmac report: real runs, pictures of the worst scenarios drawn from their traces", "[report][data]") {
@@ -168,16 +146,17 @@ TEST_CASE("tarmac report: real runs, pictures of the worst scenarios drawn from 
   const std::string db = (dir / "real.db").string();
   const std::string common =
       " --agents idm --json --db " + db + " --scenarios " + testing::DataPath("nuscenes-mini-scenarionet").string();
-  REQUIRE(Tarmac("run --planner pdm --run-name pdm" + common).code == 0);
-  REQUIRE(Tarmac("run --planner constant-velocity --run-name cv" + common).code == 0);
-  const Shell r = Tarmac("report --db " + db + " --run cv --baseline pdm -o " + (dir / "r.html").string() + " --json");
+  REQUIRE(testing::RunTarmac("run --planner pdm --run-name pdm" + common).code == 0);
+  REQUIRE(testing::RunTarmac("run --planner constant-velocity --run-name cv" + common).code == 0);
+  const testing::ShellRun r =
+      testing::RunTarmac("report --db " + db + " --run cv --baseline pdm -o " + (dir / "r.html").string() + " --json");
   REQUIRE(r.code == 0);
   const json summary = json::parse(r.out);
-  const json cmp = json::parse(Tarmac("compare pdm cv --json --db " + db).out);
+  const json cmp = json::parse(testing::RunTarmac("compare pdm cv --json --db " + db).out);
   REQUIRE(!cmp["worse"].empty());
   // Every worse scenario has a trace and its file: each gets a picture.
   CHECK(summary["thumbnails"] == std::min<size_t>(12, cmp["worse"].size()));
-  const std::vector<std::string> pngs = CheckSelfContained(Slurp(dir / "r.html"));
+  const std::vector<std::string> pngs = CheckSelfContained(testing::ReadFileBytes(dir / "r.html"));
   CHECK(pngs.size() == std::min<size_t>(12, cmp["worse"].size()));
   CHECK(summary["regression"] == cmp["regression"]);
 }

@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -17,13 +16,13 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <tuple>
 
 #include "metrics/events.h"
 #include "store/results_store.h"
 #include "store/schema.h"
+#include "tests/support/shell.h"
 #include "tests/support/synthetic_store.h"
 #include "tools/dashboard_api.h"
 #include "tools/dashboard_server.h"
@@ -67,20 +66,6 @@ json Get(DashboardApi& api, const std::string& path, std::multimap<std::string, 
   INFO(path << " -> " << r.status << " " << r.body.substr(0, 300));
   CHECK(r.status == expect);
   return json::parse(r.body);
-}
-
-struct Shell {
-  int code = -1;
-  std::string out;
-};
-
-Shell Tarmac(const std::string& args) {
-  const fs::path out = fs::temp_directory_path() / ("tarmac_serve_test_" + std::to_string(getpid()) + ".out");
-  const int status = std::system((std::string(TARMAC_BINARY) + " " + args + " > " + out.string() + " 2>&1").c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
 }
 
 TEST_CASE("Dashboard API: runs, one run and its results, on known values", "[serve]") {
@@ -173,7 +158,9 @@ TEST_CASE("Dashboard API: compare gives tarmac compare's numbers and verdict", "
   REQUIRE(api.ok());
   for (const bool strict : {false, true}) {
     const json web = Get(**api, "/api/compare", {{"base", "11"}, {"cand", "12"}, {"strict", strict ? "1" : "0"}});
-    const Shell cli = Tarmac("compare 11 12 --json --db " + StorePath().string() + (strict ? " --strict" : ""));
+    const testing::ShellRun cli =
+        testing::RunTarmac("compare 11 12 --json --db " + StorePath().string() + (strict ? " --strict" : ""), {},
+                           testing::Stderr::kMerged);
     REQUIRE((cli.code == 0 || cli.code == 1));
     const json j = json::parse(cli.out);
     CHECK(cli.code == (j["regression"].get<bool>() ? 1 : 0));
@@ -479,18 +466,18 @@ TEST_CASE("Dashboard API: a run in progress shows up and updates while it writes
 }
 
 TEST_CASE("tarmac serve: help, loopback by default, bad database and port are input errors", "[serve][cli]") {
-  Shell help = Tarmac("serve --help");
+  testing::ShellRun help = testing::RunTarmac("serve --help", {}, testing::Stderr::kMerged);
   CHECK(help.code == 0);
   CHECK(help.out.find("127.0.0.1") != std::string::npos);
   CHECK(help.out.find("read-only") != std::string::npos);
-  CHECK(Tarmac("serve --db /nonexistent/x.db --port 0").code == 2);
+  CHECK(testing::RunTarmac("serve --db /nonexistent/x.db --port 0").code == 2);
   const fs::path junk = fs::temp_directory_path() / ("tarmac_serve_junk_" + std::to_string(getpid()) + ".db");
   std::ofstream(junk) << "not a database";
-  Shell bad = Tarmac("serve --db " + junk.string() + " --port 0");
+  testing::ShellRun bad = testing::RunTarmac("serve --db " + junk.string() + " --port 0", {}, testing::Stderr::kMerged);
   CHECK(bad.code == 2);
   CHECK(bad.out.find(junk.string()) != std::string::npos);
-  CHECK(Tarmac("serve --db " + StorePath().string() + " --port 70000").code == 2);
-  CHECK(Tarmac("serve --db " + StorePath().string() + " --host 203.0.113.9 --port 0").code == 2);
+  CHECK(testing::RunTarmac("serve --db " + StorePath().string() + " --port 70000").code == 2);
+  CHECK(testing::RunTarmac("serve --db " + StorePath().string() + " --host 203.0.113.9 --port 0").code == 2);
   CHECK(IsLoopbackHost("127.0.0.1"));
   CHECK(IsLoopbackHost("127.8.9.10"));
   CHECK(IsLoopbackHost("LOCALHOST"));

@@ -4,16 +4,14 @@
 // merges and compares them with a baseline, and a missing shard fails it. The
 // real single-node Slurm cluster test is tests/slurm/run_slurm_test.sh (CI).
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "store/results_store.h"
+#include "tests/support/shell.h"
 #include "tests/support/test_data.h"
 
 namespace tarmac {
@@ -21,22 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Script {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
-// Runs `env ENV bash SCRIPT ARGS` with output captured (ENV: env's options and NAME=VALUE pairs).
-Script RunScript(const std::string& env, const std::string& script, const std::string& args, const fs::path& dir) {
-  const fs::path out = dir / "script.out";
-  const std::string command = "env " + env + " TARMAC_BIN=" + std::string(TARMAC_BINARY) + " bash " +
-                              (testing::SourceDir() / "tools/deploy/slurm" / script).string() + " " + args + " > " +
-                              out.string() + " 2>&1";
-  const int status = std::system(command.c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+// Runs `env ENV bash SCRIPT ARGS` (ENV: env's options and NAME=VALUE pairs);
+// out holds stdout and stderr.
+testing::ShellRun RunScript(const std::string& env, const std::string& script, const std::string& args) {
+  return testing::RunShell("env " + env + " TARMAC_BIN=" + std::string(TARMAC_BINARY) + " bash " +
+                               (testing::SourceDir() / "tools/deploy/slurm" / script).string() + " " + args,
+                           {}, testing::Stderr::kMerged);
 }
 
 TEST_CASE("Slurm scripts: array tasks write the shards, the merge job merges and compares them", "[slurm][merge]") {
@@ -56,7 +44,7 @@ TEST_CASE("Slurm scripts: array tasks write the shards, the merge job merges and
   for (int k = 1; k <= 3; ++k) {
     const std::string env = "SLURM_ARRAY_TASK_ID=" + std::to_string(k) + " SLURM_ARRAY_JOB_ID=77 TARMAC_SHARDS=3" +
                             (k == 2 ? " TARMAC_SCRATCH=" + (dir / "scratch").string() : "");
-    const Script s = RunScript(env, "tarmac-shard.sbatch", out.string() + " nightly " + run_args, dir);
+    const testing::ShellRun s = RunScript(env, "tarmac-shard.sbatch", out.string() + " nightly " + run_args);
     INFO(s.out);
     REQUIRE(s.code == 0);
     CHECK(fs::exists(out / ("shard-" + std::to_string(k) + "-of-3.db")));
@@ -66,7 +54,8 @@ TEST_CASE("Slurm scripts: array tasks write the shards, the merge job merges and
     }
   }
   const std::string merged = (out / "merged.db").string();
-  Script m = RunScript("", "tarmac-merge.sbatch", out.string() + " nightly 3 " + merged + " " + single + ":single", dir);
+  testing::ShellRun m =
+      RunScript("", "tarmac-merge.sbatch", out.string() + " nightly 3 " + merged + " " + single + ":single");
   INFO(m.out);
   REQUIRE(m.code == 0);
   CHECK_THAT(m.out, Catch::Contains("merged 3 shards into run 1 'nightly'"));
@@ -81,14 +70,12 @@ TEST_CASE("Slurm scripts: array tasks write the shards, the merge job merges and
   // file (as tools/nightly.sh keeps it): the first run is accepted, later
   // ones are compared with it and replace it when they pass.
   const fs::path accepted = dir / "nightly.db.accepted";
-  m = RunScript("TARMAC_ACCEPTED=" + accepted.string(), "tarmac-merge.sbatch", out.string() + " nightly 3 " + merged,
-                dir);
+  m = RunScript("TARMAC_ACCEPTED=" + accepted.string(), "tarmac-merge.sbatch", out.string() + " nightly 3 " + merged);
   CHECK(m.code == 0);
   CHECK_THAT(m.out, Catch::Contains("already merged: run 1"));
   CHECK_THAT(m.out, Catch::Contains("no accepted run yet"));
   CHECK(std::system(("grep -qx 1 " + accepted.string()).c_str()) == 0);
-  m = RunScript("TARMAC_ACCEPTED=" + accepted.string(), "tarmac-merge.sbatch", out.string() + " nightly 3 " + merged,
-                dir);
+  m = RunScript("TARMAC_ACCEPTED=" + accepted.string(), "tarmac-merge.sbatch", out.string() + " nightly 3 " + merged);
   CHECK(m.code == 0);
   CHECK_THAT(m.out, Catch::Contains("comparing run 1 with " + merged + ":1"));
   CHECK_THAT(m.out, Catch::Contains("verdict: OK"));
@@ -96,16 +83,16 @@ TEST_CASE("Slurm scripts: array tasks write the shards, the merge job merges and
 
   // A shard that never ran: the merge job fails with exit 2, naming it.
   fs::remove(out / "shard-3-of-3.db");
-  m = RunScript("", "tarmac-merge.sbatch", out.string() + " nightly 3 " + (out / "other.db").string(), dir);
+  m = RunScript("", "tarmac-merge.sbatch", out.string() + " nightly 3 " + (out / "other.db").string());
   CHECK(m.code == 2);
   CHECK_THAT(m.out, Catch::Contains("missing shard 3 of 3"));
   CHECK_FALSE(fs::exists(out / "other.db"));
 
   // A task outside the array's range, or not in an array at all: refused.
-  Script s = RunScript("SLURM_ARRAY_TASK_ID=4 TARMAC_SHARDS=3", "tarmac-shard.sbatch", out.string() + " x", dir);
+  testing::ShellRun s = RunScript("SLURM_ARRAY_TASK_ID=4 TARMAC_SHARDS=3", "tarmac-shard.sbatch", out.string() + " x");
   CHECK(s.code == 2);
   CHECK_THAT(s.out, Catch::Contains("array task 4 is not a shard of 3"));
-  s = RunScript("-u SLURM_ARRAY_TASK_ID", "tarmac-shard.sbatch", out.string() + " x", dir);
+  s = RunScript("-u SLURM_ARRAY_TASK_ID", "tarmac-shard.sbatch", out.string() + " x");
   CHECK(s.code != 0);
   CHECK_THAT(s.out, Catch::Contains("must run as a Slurm array task"));
   fs::remove_all(dir);
