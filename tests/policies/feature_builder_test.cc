@@ -247,7 +247,7 @@ TEST_CASE("FeatureBuilder: an ego heading north sees the world rotated by -90 de
   }
 }
 
-TEST_CASE("FeatureBuilder: K nearest agents by distance, ties by track index; static objects apart") {
+TEST_CASE("FeatureBuilder: K nearest agents by distance, ties by track index, static objects apart") {
   v1::Scenario s = testing::StraightRoad(500.0, 1, 15.0, 20, 100.0, 0.0);
   // 40 movers at 10 .. 49 m, alternately ahead and behind, plus a tie at 30 m
   // (three of them: ahead at x = 130, and beside at y = +-30), and one at 90 m.

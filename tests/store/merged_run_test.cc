@@ -106,7 +106,7 @@ RecordFeed Feed(std::vector<ScenarioRecord> records, size_t fail_at = SIZE_MAX) 
   };
 }
 
-TEST_CASE("Store: WriteMergedRun writes the run, its records and its sources; MergeSources reads them", "[store][merge]") {
+TEST_CASE("Store: WriteMergedRun writes the run, its records and its sources, MergeSources reads them", "[store][merge]") {
   TempDb tmp("write");
   auto store = OpenOrDie(tmp.path);
   Result<int64_t> run = store->WriteMergedRun(MergedRun(), Sources(), Feed({Record("a"), Record("b"), Record("c")}));

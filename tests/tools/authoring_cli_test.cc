@@ -48,7 +48,7 @@ TEST_CASE("CLI: new, build, validate and run a spec", "[cli][authoring]") {
   CHECK(validate.out.find("1 file(s) valid, 1 invalid") != std::string::npos);
 }
 
-TEST_CASE("CLI: generate is byte-identical for a seed; a folder counts each scenario once", "[cli][authoring]") {
+TEST_CASE("CLI: generate is byte-identical for a seed, a folder counts each scenario once", "[cli][authoring]") {
   const std::filesystem::path dir = testing::FreshTempDir("tarmac_cli_generate");
   REQUIRE(Tarmac(dir, "scenario generate --family all --count 2 --seed 5 -o a").code == 0);
   REQUIRE(Tarmac(dir, "scenario generate --family all --count 2 --seed 5 -o b").code == 0);

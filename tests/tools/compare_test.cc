@@ -34,7 +34,7 @@ TEST_CASE("Bootstrap: deterministic for a seed, and the interval brackets the me
   CHECK(SplitMix64(0).Next() == 0xE220A8397B1DCDAFULL);
 }
 
-TEST_CASE("Compare: constant velocity against pdm regresses; a repeat does not", "[compare][cli][data]") {
+TEST_CASE("Compare: constant velocity against pdm regresses, a repeat does not", "[compare][cli][data]") {
   TARMAC_NEEDS_SHARED_DATA();
   const std::filesystem::path db = std::filesystem::temp_directory_path() / "tarmac_compare_test.db";
   std::filesystem::remove(db);

@@ -249,7 +249,7 @@ TEST_CASE("Merge: four shards of the real scenarios merge into exactly the singl
   }
 }
 
-TEST_CASE("Merge: a missing shard is refused, naming the missing shard numbers; nothing is written", "[merge]") {
+TEST_CASE("Merge: a missing shard is refused, naming the missing shard numbers, nothing is written", "[merge]") {
   const fs::path dir = testing::FreshTempDir("tarmac_merge_missing");
   const fs::path s1 = RunShard(dir, 1, 4), s3 = RunShard(dir, 3, 4);
   const fs::path out = dir / "merged.db";

@@ -117,7 +117,7 @@ TEST_CASE("Run: kill -9 mid-run, then --resume: no duplicate, no lost row, same 
 namespace tarmac {
 namespace {
 
-TEST_CASE("Run: an unreadable scenario fails alone; the rest of the suite runs", "[cli][run]") {
+TEST_CASE("Run: an unreadable scenario fails alone, the rest of the suite runs", "[cli][run]") {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tarmac_run_bad";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

@@ -201,7 +201,7 @@ TEST_CASE("Dashboard API: compare gives tarmac compare's numbers and verdict", "
   CHECK(Get(**api, "/api/compare", {{"base", "11"}, {"cand", "12"}}) == web);
 }
 
-TEST_CASE("Dashboard API: traces decode to the stored rollout; the map comes from the scenario file", "[serve]") {
+TEST_CASE("Dashboard API: traces decode to the stored rollout, the map comes from the scenario file", "[serve]") {
   Result<std::unique_ptr<DashboardApi>> api = DashboardApi::Open(StorePath());
   REQUIRE(api.ok());
   const std::string traced = testing::SyntheticScenarioId(kScenarios - 1);
