@@ -12,6 +12,8 @@
 #include "agents/log_agents.h"
 #include "policies/features/feature_builder.h"
 #include "policies/log_planner.h"
+#include "policies/registry.h"
+#include "sim/thread_pool.h"
 #include "scenarios/import/gpudrive_json.h"
 #include "scenarios/import/tfrecord.h"
 #include "scenarios/import/womd.h"
@@ -504,6 +506,133 @@ int RunBenchFeatures(const BenchOptions& o) {
   return kExitOk;
 }
 
+// ---- bench planner --------------------------------------------------------------
+
+struct BenchPlannerOptions {
+  BenchOptions common;
+  std::string planner;
+  int threads = 1;
+  std::string device = "cpu";
+  int loop_batch = 16;
+};
+
+// The start state (log agents) and a one-state history of every model.
+struct StartState {
+  SimState state;
+  StateHistory history;
+};
+
+int RunBenchPlanner(const BenchPlannerOptions& o) {
+  const std::vector<std::shared_ptr<const ScenarioModel>> models = BenchModels(o.common.files);
+  if (models.empty()) {
+    fmt::print(stderr, "tarmac bench planner: no readable scenario among the inputs\n");
+    return kExitInputError;
+  }
+  if (o.threads < 1 || o.loop_batch < 1) {
+    fmt::print(stderr, "tarmac bench planner: --threads and --loop-batch must be at least 1\n");
+    return kExitInputError;
+  }
+  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner, {o.threads, o.device, 0});
+  if (!planner.ok()) {
+    fmt::print(stderr, "tarmac bench planner: {}\n", planner.error().message);
+    return kExitInputError;
+  }
+  ThreadPool pool(o.threads);
+  LogAgents log_agents;
+  std::vector<StartState> starts(models.size());
+  for (size_t i = 0; i < models.size(); ++i) {
+    starts[i].state.Reset(*models[i]);
+    log_agents.Reset(*models[i], &starts[i].state);
+    starts[i].history.Reset(*models[i]);
+    starts[i].history.Push(*models[i], starts[i].state);
+  }
+  // 1. One tick at batch B (scenarios cycled when fewer than B): the
+  // planner's Plan() against building the same B observations alone (split
+  // over the pool the same way), so the rest is the model and decoding.
+  nlohmann::json ticks = nlohmann::json::array();
+  std::vector<FeatureBuilder> builders(static_cast<size_t>(pool.size()));
+  std::vector<float> buffer;
+  for (int b : {1, 16, 64}) {
+    std::vector<PlanRequest> requests;
+    for (int i = 0; i < b; ++i) {
+      const size_t k = static_cast<size_t>(i) % models.size();
+      requests.push_back({models[k].get(), &starts[k].state, kEgoActor,
+                          (*planner)->wants_history() ? &starts[k].history : nullptr});
+    }
+    std::vector<Trajectory> plans(static_cast<size_t>(b));
+    std::vector<std::string> errors(static_cast<size_t>(b));
+    const double t_plan = TimePerCall(o.common.min_time_s, [&] {
+      for (std::string& e : errors) e.clear();
+      (*planner)->Plan(requests, plans, errors, &pool);
+    });
+    for (const std::string& e : errors) {
+      if (!e.empty()) {
+        fmt::print(stderr, "tarmac bench planner: {}\n", e);
+        return kExitInputError;
+      }
+    }
+    buffer.resize(static_cast<size_t>(b) * model_io::kObservationFloats);
+    const int chunks = std::min(b, pool.size());
+    const double t_features = TimePerCall(o.common.min_time_s, [&] {
+      ParallelFor(&pool, chunks, [&](int c) {
+        for (int i = c * b / chunks; i < (c + 1) * b / chunks; ++i) {
+          const PlanRequest& r = requests[static_cast<size_t>(i)];
+          std::span<float> row(buffer.data() + static_cast<size_t>(i) * model_io::kObservationFloats,
+                               model_io::kObservationFloats);
+          TARMAC_CHECK(builders[static_cast<size_t>(c)].BuildObservation(*r.model, *r.state, r.actor, r.history, {row}).ok());
+        }
+      });
+    });
+    ticks.push_back({{"batch", b},
+                     {"ms_per_tick", 1e3 * t_plan},
+                     {"ms_per_scenario_tick", 1e3 * t_plan / b},
+                     {"features_ms_per_tick", 1e3 * t_features},
+                     {"model_and_decode_share", std::max(0.0, 1.0 - t_features / t_plan)}});
+  }
+  // 2. Closed loop: every model with reactive agents at --loop-batch, once,
+  // against the same loop with constant-velocity (the simulator's own cost).
+  SimConfig config;
+  config.batch = o.loop_batch;
+  config.record_plans = false;
+  IdmAgents idm;
+  auto loop = [&](Planner* p, double* sim_s) {
+    const Clock::time_point t0 = Clock::now();
+    const std::vector<RolloutResult> results = RunRollouts(models, p, idm, config, &pool);
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    *sim_s = 0.0;
+    for (const RolloutResult& r : results) *sim_s += r.sim_seconds;
+    return wall;
+  };
+  double sim_s = 0.0, cv_sim_s = 0.0;
+  const double wall = loop(planner->get(), &sim_s);
+  Result<std::unique_ptr<Planner>> cv = MakePlanner("constant-velocity");
+  const double cv_wall = loop(cv->get(), &cv_sim_s);
+  const double loop_ticks = sim_s / model_io::kStepS;
+  const double features_s = loop_ticks * ticks[1]["features_ms_per_tick"].get<double>() / 1e3 / 16.0;
+  const nlohmann::json out = {
+      {"bench", "planner"}, {"planner", o.planner}, {"threads", o.threads}, {"device", o.device},
+      {"scenarios", models.size()}, {"ticks", ticks},
+      {"closed_loop", {{"batch", o.loop_batch}, {"simulated_s", sim_s}, {"wall_s", wall},
+                       {"real_time_factor", sim_s / wall}, {"constant_velocity_wall_s", cv_wall},
+                       {"outside_model_share_estimate", std::min(1.0, (cv_wall + features_s) / wall)}}}};
+  if (o.common.json) {
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  fmt::print("planner {} on {} scenarios, {} threads, {}\n", o.planner, models.size(), o.threads, o.device);
+  fmt::print("  {:>5} {:>12} {:>18} {:>14} {:>12}\n", "batch", "ms/tick", "ms/scenario-tick", "features ms", "model share");
+  for (const auto& t : ticks) {
+    fmt::print("  {:>5} {:>12.3f} {:>18.3f} {:>14.3f} {:>12.2f}\n", t["batch"].get<int>(), t["ms_per_tick"].get<double>(),
+               t["ms_per_scenario_tick"].get<double>(), t["features_ms_per_tick"].get<double>(),
+               t["model_and_decode_share"].get<double>());
+  }
+  fmt::print("  closed loop (batch {}): {:.0f} simulated s in {:.2f} s: {:.1f}x real time; constant-velocity "
+             "takes {:.2f} s; time outside the model ~ {:.0f} %\n",
+             o.loop_batch, sim_s, wall, sim_s / wall, cv_wall,
+             100.0 * out["closed_loop"]["outside_model_share_estimate"].get<double>());
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddBenchCommand(CLI::App* app) {
@@ -523,6 +652,17 @@ void AddBenchCommand(CLI::App* app) {
   add("map", "Map index: build time and projection queries, against brute force", &RunBenchMap);
   add("sim", "Simulator agent-steps/s: replay and reactive workloads, against copying the log", &RunBenchSim);
   add("features", "Model-contract feature builder: us per observation, against the replay alone", &RunBenchFeatures);
+  auto p = std::make_shared<BenchPlannerOptions>();
+  CLI::App* cmd = bench->add_subcommand(
+      "planner", "A planner's per-tick latency at batch 1, 16, 64 and its closed-loop real-time factor");
+  cmd->add_option("files", p->common.files, "Scenario files or folders (default: the embedded suite and ../shared/data)");
+  cmd->add_option("--planner", p->planner, "Any planner name, e.g. transformer:CKPT")->required();
+  cmd->add_option("--threads", p->threads, "Worker and torch threads")->capture_default_str();
+  cmd->add_option("--device", p->device, "cpu or cuda")->capture_default_str();
+  cmd->add_option("--loop-batch", p->loop_batch, "Scenarios in lock-step in the closed loop")->capture_default_str();
+  cmd->add_flag("--json", p->common.json, "Machine-readable output");
+  cmd->add_option("--min-time", p->common.min_time_s, "Seconds per latency measurement");
+  cmd->callback([p] { SetCommand([p] { return RunBenchPlanner(*p); }); });
 }
 
 }  // namespace tarmac

@@ -31,12 +31,14 @@ packages=(
   libopenblas0-openmp libssl-dev
   libsqlite3-dev zlib1g-dev
   libcpp-httplib-dev
+  libtorch-dev libgloo-dev
 )
 if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 # The dashboard (tarmac serve): its front end is built with npm packages; its
 # tests drive Debian's Chromium. An existing Node.js (>= 18) is kept.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
-if [ "$mode" = test ]; then packages+=(chromium); fi
+# python3-torch scripts the TorchScript fixtures of the learned planners' tests.
+if [ "$mode" = test ]; then packages+=(chromium python3-torch); fi
 
 install_packages() {
   local missing=()
@@ -54,7 +56,8 @@ install_packages() {
   $sudo apt-get update -qq || die "apt-get update failed"
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
     die "apt-get install failed for: ${missing[*]}"
-  # OpenBLAS (OpenMP) as the system BLAS/LAPACK: the reference BLAS is 10-30x slower.
+  # OpenBLAS (OpenMP) as the system BLAS/LAPACK: the reference BLAS is 10-30x
+  # slower. LibTorch (libtorch-dev) calls this BLAS too (libblas.so.3).
   local arch; arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
   for lib in libblas.so.3 liblapack.so.3; do
     local alt=/usr/lib/$arch/openblas-openmp/$lib
@@ -79,7 +82,8 @@ install_web_packages() {
 configure_and_build() {
   install_web_packages
   say "building in $build_dir ($jobs jobs)"
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ||
+  # The learned planners need LibTorch (libtorch-dev above): required here.
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARMAC_WITH_TORCH=ON >/dev/null ||
     die "cmake configure failed (see above)"
   cmake --build "$build_dir" -j "$jobs" || die "build failed"
 }

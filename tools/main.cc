@@ -15,6 +15,7 @@
 #include "tools/scenario_command.h"
 #include "tools/serve_command.h"
 #include "tools/simulate_command.h"
+#include "tools/train_command.h"
 
 int main(int argc, char** argv) {
   tarmac::RegisterSpecFormat();  // .spec files read like any scenario file
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   tarmac::AddReportCommand(&app);
   tarmac::AddSimulateCommand(&app);
   tarmac::AddBenchCommand(&app);
+  tarmac::AddTrainCommand(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

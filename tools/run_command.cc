@@ -46,6 +46,7 @@ struct RunOptions {
   int horizon = 0;
   bool json = false;
   bool no_traces = false;
+  std::string device = "cpu";
 };
 
 // ---- the suite ----------------------------------------------------------------
@@ -279,12 +280,14 @@ int RunRun(const RunOptions& o) {
     fmt::print(stderr, "tarmac run: --batch {} must be at least 1\n", o.batch);
     return kExitInputError;
   }
-  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner);
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const PlannerOptions po{threads, o.device, o.seed};
+  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner, po);
   if (!planner.ok()) {
     fmt::print(stderr, "tarmac run: {}\n", planner.error().message);
     return kExitInputError;
   }
-  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents);
+  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents, po);
   if (!agents.ok()) {
     fmt::print(stderr, "tarmac run: {}\n", agents.error().message);
     return kExitInputError;
@@ -309,9 +312,17 @@ int RunRun(const RunOptions& o) {
   for (const std::string& d : digests) all += d + "\n";
   const std::string suite_sha = Sha256Hex(all);
 
-  const nlohmann::json config = {{"planner", o.planner}, {"agents", o.agents}, {"horizon", o.horizon},
-                                 {"seed", o.seed}, {"shard", o.shard}, {"traces", !o.no_traces},
-                                 {"dt", 0.1}, {"tracker", "lqr-v1"}, {"metrics", "nuplan-cls-v1"}};
+  nlohmann::json config = {{"planner", o.planner}, {"agents", o.agents}, {"horizon", o.horizon},
+                           {"seed", o.seed}, {"shard", o.shard}, {"traces", !o.no_traces},
+                           {"dt", 0.1}, {"tracker", "lqr-v1"}, {"metrics", "nuplan-cls-v1"}};
+  // Learned planners' results depend on the device (on a GPU also on the
+  // batch): recorded for them (and only them, so other runs' configs stay as they were).
+  if (IsLearnedPlanner(o.planner) || (o.agents.rfind("planner:", 0) == 0 && IsLearnedPlanner(o.agents.substr(8)))) {
+    config["device"] = o.device;
+    if (o.device != "cpu") config["batch"] = o.batch;
+  } else if (o.device != "cpu") {
+    config["device"] = o.device;
+  }
   Result<std::unique_ptr<ResultsStore>> store = ResultsStore::Open(o.db);
   if (!store.ok()) {
     fmt::print(stderr, "tarmac run: {}\n", store.error().message);
@@ -343,7 +354,7 @@ int RunRun(const RunOptions& o) {
   }
   // Read every file once: ids for sharding and resuming (imports are fast).
   // Scenarios are kept only a batch at a time.
-  ThreadPool pool(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  ThreadPool pool(threads);
   int planned = 0;
   std::vector<std::pair<std::filesystem::path, std::string>> unreadable;
   for (const std::filesystem::path& f : files) {
@@ -446,7 +457,10 @@ void AddRunCommand(CLI::App* app) {
       "run", "Evaluate a planner on a scenario suite in closed loop; results into a SQLite store");
   cmd->add_option("--scenarios", o->scenarios,
                   "Scenario files, folders, globs or .suite files (default: the embedded suite)");
-  cmd->add_option("--planner", o->planner, "log, constant-velocity, idm, pdm")->capture_default_str();
+  cmd->add_option("--planner", o->planner,
+                  "log, constant-velocity, idm, pdm, transformer:CKPT, diffusion:CKPT, torchscript:PATH")
+      ->capture_default_str();
+  cmd->add_option("--device", o->device, "Learned planners: cpu or cuda")->capture_default_str();
   cmd->add_option("--agents", o->agents, "log, idm, or planner:NAME")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
   cmd->add_option("--batch", o->batch, "Scenarios in lock-step at once")->capture_default_str();

@@ -27,6 +27,8 @@ struct SimulateOptions {
   int batch = 0;
   int horizon = 0;
   bool json = false;
+  std::string device = "cpu";
+  int64_t seed = 0;
 };
 
 // Rollout figures printed by `simulate` (the full metric set is `tarmac run`'s).
@@ -71,10 +73,10 @@ Summary Summarize(const ScenarioModel& m, const RolloutResult& r) {
 
 }  // namespace
 
-Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name) {
+Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name, const PlannerOptions& options) {
   // "planner:NAME": reactive vehicles driven by a planner.
   if (name.rfind("planner:", 0) == 0) {
-    Result<std::unique_ptr<Planner>> p = MakePlanner(name.substr(8));
+    Result<std::unique_ptr<Planner>> p = MakePlanner(name.substr(8), options);
     if (!p.ok()) return Error{fmt::format("--agents '{}': {}", name, p.error().message)};
     return std::unique_ptr<AgentModel>(std::make_unique<PlannerAgents>(std::move(*p)));
   }
@@ -84,12 +86,13 @@ Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name) {
 namespace {
 
 int RunSimulate(const SimulateOptions& o) {
-  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner);
+  const PlannerOptions po{std::max(1, o.threads), o.device, o.seed};
+  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner, po);
   if (!planner.ok()) {
     fmt::print(stderr, "tarmac simulate: {}\n", planner.error().message);
     return kExitInputError;
   }
-  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents);
+  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents, po);
   if (!agents.ok()) {
     fmt::print(stderr, "tarmac simulate: {}\n", agents.error().message);
     return kExitInputError;
@@ -186,13 +189,16 @@ void AddSimulateCommand(CLI::App* app) {
   CLI::App* cmd = app->add_subcommand(
       "simulate", "Closed-loop rollouts with a summary per scenario (no results store; see `run`)");
   cmd->add_option("scenarios", o->scenarios, "Scenario files or folders (default: the embedded suite)");
-  cmd->add_option("--planner", o->planner, "log, constant-velocity, idm, pdm");
+  cmd->add_option("--planner", o->planner,
+                  "log, constant-velocity, idm, pdm, transformer:CKPT, diffusion:CKPT, torchscript:PATH");
   cmd->add_option("--agents", o->agents,
                   "log (replay), idm (reactive), or planner:NAME (reactive vehicles driven by a planner)");
   cmd->add_option("--threads", o->threads, "Worker threads");
   cmd->add_option("--batch", o->batch, "Scenarios in lock-step at once (0: all)");
   cmd->add_option("--horizon", o->horizon, "Steps to simulate (0: to the end of the log)");
   cmd->add_flag("--json", o->json, "Machine-readable output");
+  cmd->add_option("--device", o->device, "Learned planners: cpu or cuda")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for stochastic planners (the diffusion planner's noise)");
   cmd->callback([o] { SetCommand([o] { return RunSimulate(*o); }); });
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "policies/registry.h"
 #include "scenarios/result.h"
 #include "sim/agent_model.h"
 
@@ -15,6 +16,7 @@ namespace tarmac {
 void AddSimulateCommand(CLI::App* app);
 
 // Agent models by command-line name: "log", "idm", or "planner:NAME".
-Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name);
+// Planner-driven agents get `options` (threads, device, seed) like the ego's planner.
+Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name, const PlannerOptions& options = {});
 
 }  // namespace tarmac

@@ -13,7 +13,7 @@ tarmac=${TARMAC_BIN:-$root/${BUILD_DIR:-build}/tools/tarmac}
 
 command -v clang++ >/dev/null || { echo "run_fuzzers: clang++ missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTARMAC_FUZZ=ON -DTARMAC_BUILD_TESTS=OFF -DTARMAC_BUILD_BENCH=OFF >/dev/null
+  -DTARMAC_FUZZ=ON -DTARMAC_BUILD_TESTS=OFF -DTARMAC_BUILD_BENCH=OFF -DTARMAC_WITH_TORCH=OFF >/dev/null
 # One target per "name:Format" entry of TARMAC_FUZZ_FORMATS in tests/fuzz/CMakeLists.txt.
 targets=$(grep -o '"[a-z_]*:k[A-Za-z]*"' tests/fuzz/CMakeLists.txt | sed 's/"\([a-z_]*\):.*/fuzz_\1/')
 # shellcheck disable=SC2086

@@ -39,6 +39,26 @@ TEST_CASE("CLI: bench features --json reports the contract and each dataset", "[
   }
 }
 
+TEST_CASE("CLI: bench planner --json reports latency per batch size and the closed loop", "[cli]") {
+  const std::filesystem::path suite = testing::SourceDir() / "suites/default";
+  const testing::ShellRun r = testing::RunTarmac("bench planner --json --min-time 0.01 --planner constant-velocity " +
+                                                 (suite / "generated/cut-in-1-000.pb").string());
+  REQUIRE(r.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["bench"] == "planner");
+  CHECK(j["planner"] == "constant-velocity");
+  REQUIRE(j["ticks"].size() == 3);
+  CHECK(j["ticks"][0]["batch"] == 1);
+  CHECK(j["ticks"][1]["batch"] == 16);
+  CHECK(j["ticks"][2]["batch"] == 64);
+  CHECK(j["closed_loop"]["simulated_s"].get<double>() > 0.0);
+  CHECK(j["closed_loop"]["real_time_factor"].get<double>() > 0.0);
+  const testing::ShellRun bad = testing::RunTarmac("bench planner --min-time 0.01 --planner nope " +
+                                                   (suite / "generated/cut-in-1-000.pb").string());
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--planner 'nope' is not one of") != std::string::npos);
+}
+
 TEST_CASE("CLI: bench features without a readable scenario exits 2", "[cli]") {
   CHECK(testing::RunTarmac("bench features --min-time 0.01 /nonexistent/path").code == 2);
 }
