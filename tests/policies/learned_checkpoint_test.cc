@@ -8,39 +8,22 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "policies/features/model_io.h"
 #include "policies/learned/checkpoint.h"
 #include "policies/learned/models.h"
+#include "tests/policies/small_model_config.h"
+#include "tests/support/test_data.h"
 
 namespace tarmac::learned {
 namespace {
 
 namespace io = model_io;
 
-ModelConfig Small(const std::string& kind) {
-  ModelConfig c;
-  c.kind = kind;
-  c.dim = 32;
-  c.heads = 2;
-  c.encoder_layers = 1;
-  c.decoder_layers = 1;
-  c.feedforward = 64;
-  c.modes = kind == "diffusion" ? 1 : 3;
-  c.sample_steps = 4;
-  return c;
-}
+ModelConfig Small(const std::string& kind) { return test_models::SmallModelConfig(kind, /*sample_steps=*/4); }
 
 std::string TempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("tarmac_ckpt_test_" + name)).string();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 void WriteAll(const std::string& path, const std::string& bytes) {
@@ -70,7 +53,7 @@ std::string SaveSmall(const std::string& kind, const std::string& name) {
 
 // Rewrites a checkpoint's JSON header (and its checksum), keeping the tensors.
 void EditHeader(const std::string& path, const std::function<void(nlohmann::json*)>& edit) {
-  std::string bytes = ReadAll(path);
+  std::string bytes = testing::ReadFileBytes(path);
   uint64_t header_size = 0;
   std::memcpy(&header_size, bytes.data() + 12, sizeof(header_size));
   nlohmann::json header = nlohmann::json::parse(bytes.substr(20, header_size));
@@ -120,7 +103,7 @@ TEST_CASE("a transformer checkpoint round-trips bit for bit: same weights, same 
   // Saving the loaded model again gives the same bytes.
   const std::string again = TempPath("roundtrip2.ckpt");
   REQUIRE(SaveCheckpoint(again, b->info, *b->model.module(), b->optimiser).ok());
-  CHECK(ReadAll(path) == ReadAll(again));
+  CHECK(testing::ReadFileBytes(path) == testing::ReadFileBytes(again));
 }
 
 TEST_CASE("a diffusion checkpoint round-trips: the same samples from the same noise", "[learned][checkpoint]") {
@@ -140,7 +123,7 @@ TEST_CASE("a diffusion checkpoint round-trips: the same samples from the same no
 
 TEST_CASE("corrupt checkpoints are refused with the reason", "[learned][checkpoint]") {
   const std::string path = SaveSmall("transformer", "corrupt.ckpt");
-  const std::string good = ReadAll(path);
+  const std::string good = testing::ReadFileBytes(path);
   SECTION("truncated") {
     for (size_t keep : {size_t{5}, size_t{30}, good.size() / 2, good.size() - 1}) {
       WriteAll(path, good.substr(0, keep));

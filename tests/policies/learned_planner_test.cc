@@ -18,6 +18,7 @@
 #include "scenarios/scenario_io.h"
 #include "sim/runner.h"
 #include "sim/thread_pool.h"
+#include "tests/policies/small_model_config.h"
 #include "tests/support/test_data.h"
 
 namespace tarmac::learned {
@@ -41,15 +42,7 @@ std::vector<std::shared_ptr<const ScenarioModel>> SuiteModels() {
 }
 
 std::string SmallCheckpoint(const std::string& kind) {
-  ModelConfig c;
-  c.kind = kind;
-  c.dim = 32;
-  c.heads = 2;
-  c.encoder_layers = 1;
-  c.decoder_layers = 1;
-  c.feedforward = 64;
-  c.modes = kind == "diffusion" ? 1 : 3;
-  c.sample_steps = 3;
+  const ModelConfig c = test_models::SmallModelConfig(kind, /*sample_steps=*/3);
   torch::manual_seed(11);
   AnyModel m = MakeModel(c);
   CheckpointInfo info;

@@ -5,9 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "policies/learned/checkpoint.h"
 #include "policies/learned/train.h"
@@ -29,13 +27,6 @@ std::vector<std::string> SuiteFiles() {
 
 std::string Temp(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("tarmac_train_test_" + name)).string();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 TrainOptions Tiny(const std::string& model, const std::string& out) {
@@ -113,9 +104,9 @@ TEST_CASE("transformer training is deterministic, and resuming equals not stoppi
   REQUIRE(TrainModel(b, [&](const TrainProgress& p) { epochs_reported += p.epoch_done ? 1 : 0; }).ok());
   CHECK(epochs_reported == 2);
   CHECK(SameWeights(a.out, b.out));
-  CHECK(ReadAll(a.out) == ReadAll(b.out));  // the same file (the header records no time)
+  CHECK(testing::ReadFileBytes(a.out) == testing::ReadFileBytes(b.out));  // the same file (the header records no time)
   // The loss curve: a header and one row per epoch.
-  const std::string csv = ReadAll(b.loss_csv);
+  const std::string csv = testing::ReadFileBytes(b.loss_csv);
   CHECK(csv.rfind("epoch,step,train_loss,val_loss,val_ade_m,val_fde_m\n1,3,", 0) == 0);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
   // Stop after one epoch, resume: the same bytes.
@@ -129,7 +120,7 @@ TEST_CASE("transformer training is deterministic, and resuming equals not stoppi
   Result<TrainSummary> rc = TrainModel(c, {});
   REQUIRE(rc.ok());
   CHECK(rc->epochs_run == 1);
-  CHECK(ReadAll(a.out) == ReadAll(c.out));
+  CHECK(testing::ReadFileBytes(a.out) == testing::ReadFileBytes(c.out));
   // A different seed trains different weights.
   TrainOptions d = a;
   d.out = Temp("d.ckpt");
@@ -172,7 +163,7 @@ TEST_CASE("diffusion training runs and its checkpoint drives as a planner", "[le
   TrainOptions b = a;
   b.out = Temp("diff2.ckpt");
   REQUIRE(TrainModel(b, {}).ok());
-  CHECK(ReadAll(a.out) == ReadAll(b.out));
+  CHECK(testing::ReadFileBytes(a.out) == testing::ReadFileBytes(b.out));
   Result<std::unique_ptr<Planner>> p = MakePlanner("diffusion:" + a.out, {1, "cpu", 0});
   REQUIRE(p.ok());
 }

@@ -5,24 +5,8 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace tarmac::testing {
-
-std::string ReadFileBytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::filesystem::path FreshTempDir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 ShellRun RunShell(const std::string& command, const std::filesystem::path& cwd, Stderr stderr_mode) {
   // Capture files unique to this process and call (a test may run commands

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/support/test_data.h"  // ReadFileBytes, FreshTempDir
+
 namespace tarmac::testing {
 
 struct ShellRun {
@@ -24,12 +26,5 @@ ShellRun RunShell(const std::string& command, const std::filesystem::path& cwd =
 // if not empty.
 ShellRun RunTarmac(const std::string& args, const std::filesystem::path& cwd = {},
                    Stderr stderr_mode = Stderr::kSeparate);
-
-// The bytes of a file; empty if it cannot be read.
-std::string ReadFileBytes(const std::filesystem::path& path);
-
-// A fresh, empty directory under the temporary directory, named `name` plus
-// this process's id (so parallel test processes do not share it).
-std::filesystem::path FreshTempDir(const std::string& name);
 
 }  // namespace tarmac::testing

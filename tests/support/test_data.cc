@@ -1,8 +1,11 @@
 #include "tests/support/test_data.h"
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace tarmac::testing {
 
@@ -34,6 +37,20 @@ bool HaveSharedData() {
          << "; set TARMAC_DATA_DIR to run this test");
   }
   return false;
+}
+
+std::string ReadFileBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::filesystem::path FreshTempDir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 }  // namespace tarmac::testing

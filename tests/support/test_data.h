@@ -18,6 +18,13 @@ std::filesystem::path DataPath(const std::string& relative);
 // The repository root.
 std::filesystem::path SourceDir();
 
+// The bytes of a file; empty if it cannot be read.
+std::string ReadFileBytes(const std::filesystem::path& path);
+
+// A fresh, empty directory under the temporary directory, named `name` plus
+// this process's id (CTest runs test cases as parallel processes).
+std::filesystem::path FreshTempDir(const std::string& name);
+
 // True when the data is there. When it is not, fails the current test if
 // TARMAC_REQUIRE_DATA=1, else prints a skip message; either way returns false.
 bool HaveSharedData();
