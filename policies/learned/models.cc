@@ -40,6 +40,9 @@ nn::TransformerDecoder Decoder(const ModelConfig& c) {
   return nn::TransformerDecoder(nn::TransformerDecoderOptions(nn::TransformerDecoderLayer(layer), c.decoder_layers));
 }
 
+// The transformer head's per-step increment scale: x, y [m], heading [rad].
+torch::Tensor StepScale(const torch::Tensor& like) { return torch::tensor({2.0f, 2.0f, 0.05f}, like.options()); }
+
 // (x, y, heading) scale from normalised units to metres / radians.
 torch::Tensor PoseScale(const torch::Tensor& like) {
   const float p = static_cast<float>(io::kPositionScale);
@@ -50,8 +53,15 @@ torch::Tensor PoseScale(const torch::Tensor& like) {
 
 // ---- configuration -----------------------------------------------------------
 
+// The network layout of each kind, recorded in every checkpoint: a
+// checkpoint of another layout (same tensor shapes, other meaning) is refused.
+// transformer 2: the trajectory head gives per-step increments (poses are
+// their running sums); 1 regressed the poses directly.
+int64_t ArchitectureVersion(const std::string& kind) { return kind == "transformer" ? 2 : 1; }
+
 nlohmann::json ModelConfig::ToJson() const {
   return {{"kind", kind},
+          {"architecture", ArchitectureVersion(kind)},
           {"dim", dim},
           {"heads", heads},
           {"encoder_layers", encoder_layers},
@@ -65,8 +75,10 @@ nlohmann::json ModelConfig::ToJson() const {
 Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Error{"hyper-parameters: not a JSON object"};
   ModelConfig c;
-  static const std::set<std::string> kKeys = {"kind",  "dim",   "heads",           "encoder_layers", "decoder_layers",
-                                              "feedforward", "modes", "diffusion_steps", "sample_steps"};
+  static const std::set<std::string> kKeys = {"kind",        "architecture", "dim",
+                                              "heads",       "encoder_layers", "decoder_layers",
+                                              "feedforward", "modes",        "diffusion_steps",
+                                              "sample_steps"};
   for (const auto& [key, value] : j.items()) {
     if (kKeys.count(key) == 0) return Error{fmt::format("hyper-parameters: unknown field '{}'", key)};
   }
@@ -77,6 +89,11 @@ Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
   c.kind = j["kind"].get<std::string>();
   if (c.kind != "transformer" && c.kind != "diffusion") {
     return Error{fmt::format("hyper-parameters: kind '{}' is not transformer or diffusion", c.kind)};
+  }
+  if (!j["architecture"].is_number_integer() || j["architecture"].get<int64_t>() != ArchitectureVersion(c.kind)) {
+    return Error{fmt::format("hyper-parameters: {} architecture {}; this tarmac builds architecture {} (retrain, or use "
+                             "the tarmac revision that wrote the checkpoint)",
+                             c.kind, j["architecture"].dump(), ArchitectureVersion(c.kind))};
   }
   auto get = [&](const char* key, int64_t lo, int64_t hi, int64_t* out) -> Result<void> {
     const nlohmann::json& v = j[key];
@@ -171,7 +188,10 @@ PlannerOutput TransformerPlannerImpl::forward(const torch::Tensor& obs) {
   const torch::Tensor queries = mode_queries_.unsqueeze(1).expand({n, b, config_.dim}) + scene.actor.unsqueeze(0);
   const torch::Tensor modes = decoder_->forward(queries, scene.tokens, {}, {}, {}, scene.padding);  // [N, B, D]
   PlannerOutput out;
-  out.poses = trajectory_head_->forward(modes).transpose(0, 1).reshape({b, n, kH, io::kPoseDim}) * PoseScale(obs);
+  // The head gives each 0.1 s step's increment (x, y [2 m], heading [0.05 rad]);
+  // the poses are their running sums, so a plan is a path, not 80 independent guesses.
+  const torch::Tensor steps = trajectory_head_->forward(modes).transpose(0, 1).reshape({b, n, kH, io::kPoseDim});
+  out.poses = (steps * StepScale(obs)).cumsum(2);
   out.scores = score_head_->forward(modes).squeeze(-1).transpose(0, 1).contiguous();
   return out;
 }

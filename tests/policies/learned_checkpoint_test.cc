@@ -215,6 +215,14 @@ TEST_CASE("mismatched checkpoints are refused, naming the mismatch", "[learned][
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message == "checkpoint " + path + ": hyper-parameters: heads 3 does not divide dim 32");
   }
+  SECTION("another network layout (a transformer of the first version, which regressed poses)") {
+    EditHeader(path, [](nlohmann::json* h) { (*h)["hyper_parameters"]["architecture"] = 1; });
+    Result<LoadedCheckpoint> r = LoadCheckpoint(path, "transformer");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "checkpoint " + path +
+                                   ": hyper-parameters: transformer architecture 1; this tarmac builds architecture 2 "
+                                   "(retrain, or use the tarmac revision that wrote the checkpoint)");
+  }
 }
 
 }  // namespace
