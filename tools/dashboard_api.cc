@@ -737,6 +737,33 @@ struct DashboardApi::Impl {
   }
 
   // The results row of one scenario (404 if none).
+  // A request about one scenario of a run: its `id` parameter, a connection
+  // for the request, the run's summary (with_summary: 404 when there is no
+  // such run) and the scenario's row (404 when the run has no such scenario).
+  struct ScenarioRequest {
+    std::string id;
+    Lease lease;
+    std::optional<RunSummary> summary;
+    ResultRow row;
+  };
+  ApiResult<ScenarioRequest> OpenScenario(int64_t run, const Params& p, bool with_summary) {
+    ApiResult<std::string> id = p.Required("id");
+    if (auto* e = std::get_if<ApiError>(&id)) return *e;
+    ApiResult<Lease> lease = Acquire();
+    if (auto* e = std::get_if<ApiError>(&lease)) return *e;
+    Lease& c = std::get<Lease>(lease);
+    std::optional<RunSummary> summary;
+    if (with_summary) {
+      ApiResult<RunSummary> s = RunOf(*c, run);
+      if (auto* e = std::get_if<ApiError>(&s)) return *e;
+      summary = std::move(std::get<RunSummary>(s));
+    }
+    ApiResult<ResultRow> row = RowOf(*c, run, std::get<std::string>(id));
+    if (auto* e = std::get_if<ApiError>(&row)) return *e;
+    return ScenarioRequest{std::move(std::get<std::string>(id)), std::move(c), std::move(summary),
+                           std::move(std::get<ResultRow>(row))};
+  }
+
   ApiResult<ResultRow> RowOf(Conn& c, int64_t run, const std::string& scenario) {
     Result<sqlite::Stmt> s = sqlite::Stmt::Prepare(
         c.db, "SELECT scenario_file, status, error FROM results WHERE run_id = ? AND scenario_id = ?",
@@ -757,16 +784,11 @@ struct DashboardApi::Impl {
   }
 
   ApiReply Scenario(int64_t run, const Params& p) {
-    ApiResult<std::string> id = p.Required("id");
-    if (auto* e = std::get_if<ApiError>(&id)) return Fail(e->status, e->message);
-    const std::string& sid = std::get<std::string>(id);
-    ApiResult<Lease> lease = Acquire();
-    if (auto* e = std::get_if<ApiError>(&lease)) return Fail(e->status, e->message);
-    Conn& c = *std::get<Lease>(lease);
-    ApiResult<RunSummary> s = RunOf(c, run);
-    if (auto* e = std::get_if<ApiError>(&s)) return Fail(e->status, e->message);
-    ApiResult<ResultRow> exists = RowOf(c, run, sid);
-    if (auto* e = std::get_if<ApiError>(&exists)) return Fail(e->status, e->message);
+    ApiResult<ScenarioRequest> opened = OpenScenario(run, p, /*with_summary=*/true);
+    if (auto* e = std::get_if<ApiError>(&opened)) return Fail(e->status, e->message);
+    ScenarioRequest& req = std::get<ScenarioRequest>(opened);
+    const std::string& sid = req.id;
+    Conn& c = *req.lease;
     // The full row from the run's results.
     Result<std::vector<ResultRow>> rows = c.store->Results(run);
     if (!rows.ok()) return Fail(500, rows.error().message);
@@ -781,7 +803,7 @@ struct DashboardApi::Impl {
       ev.push_back({{"step", e.step}, {"kind", e.kind}, {"agent_id", e.agent_id}, {"agent_type", e.agent_type},
                     {"detail", e.detail}, {"value", std::isfinite(e.value) ? json(e.value) : json(nullptr)}});
     }
-    return Reply({{"run", SummaryJson(std::get<RunSummary>(s), false)},
+    return Reply({{"run", SummaryJson(*req.summary, false)},
                   {"scenario_id", sid},
                   {"file", it->scenario_file},
                   {"status", ScenarioStatusName(it->status)},
@@ -795,14 +817,11 @@ struct DashboardApi::Impl {
   }
 
   ApiReply Trace(int64_t run, const Params& p) {
-    ApiResult<std::string> id = p.Required("id");
-    if (auto* e = std::get_if<ApiError>(&id)) return Fail(e->status, e->message);
-    const std::string& sid = std::get<std::string>(id);
-    ApiResult<Lease> lease = Acquire();
-    if (auto* e = std::get_if<ApiError>(&lease)) return Fail(e->status, e->message);
-    Conn& c = *std::get<Lease>(lease);
-    ApiResult<ResultRow> exists = RowOf(c, run, sid);
-    if (auto* e = std::get_if<ApiError>(&exists)) return Fail(e->status, e->message);
+    ApiResult<ScenarioRequest> opened = OpenScenario(run, p, /*with_summary=*/false);
+    if (auto* e = std::get_if<ApiError>(&opened)) return Fail(e->status, e->message);
+    ScenarioRequest& req = std::get<ScenarioRequest>(opened);
+    const std::string& sid = req.id;
+    Conn& c = *req.lease;
     Result<std::optional<EncodedTrace>> enc = c.store->Trace(run, sid);
     if (!enc.ok()) return Fail(500, enc.error().message);
     if (!*enc) {
@@ -890,16 +909,12 @@ struct DashboardApi::Impl {
   }
 
   ApiReply Scene(int64_t run, const Params& p) {
-    ApiResult<std::string> id = p.Required("id");
-    if (auto* e = std::get_if<ApiError>(&id)) return Fail(e->status, e->message);
-    const std::string& sid = std::get<std::string>(id);
-    std::string stored;
-    {
-      ApiResult<Lease> lease = Acquire();
-      if (auto* e = std::get_if<ApiError>(&lease)) return Fail(e->status, e->message);
-      ApiResult<ResultRow> row = RowOf(*std::get<Lease>(lease), run, sid);
-      if (auto* e = std::get_if<ApiError>(&row)) return Fail(e->status, e->message);
-      stored = std::get<ResultRow>(row).scenario_file;
+    std::string sid, stored;
+    {  // the connection goes back to the pool before the file is read
+      ApiResult<ScenarioRequest> opened = OpenScenario(run, p, /*with_summary=*/false);
+      if (auto* e = std::get_if<ApiError>(&opened)) return Fail(e->status, e->message);
+      sid = std::get<ScenarioRequest>(opened).id;
+      stored = std::get<ScenarioRequest>(opened).row.scenario_file;
     }
     json out = {{"run_id", run}, {"scenario_id", sid}, {"file", stored}};
     const std::optional<std::filesystem::path> file = Locate(stored);
