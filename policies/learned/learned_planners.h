@@ -15,7 +15,8 @@ namespace tarmac {
 
 // How a learned planner runs: set once at load, recorded nowhere else.
 struct LearnedRuntime {
-  int threads = 1;             // torch intra-op threads (torch::set_num_threads); >= 1
+  int threads = 1;             // >= 1; torch intra-op threads on a GPU run (on the CPU each
+                               // forward pass runs on one thread: torch_planner.h)
   std::string device = "cpu";  // "cpu" or "cuda" (a CUDA LibTorch and a visible GPU)
   int64_t seed = 0;            // run seed: the diffusion planner's noise derives from it
 };

@@ -83,17 +83,21 @@ Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
     if (kKeys.count(key) == 0) return Error{fmt::format("hyper-parameters: unknown field '{}'", key)};
   }
   for (const std::string& key : kKeys) {
-    if (!j.contains(key)) return Error{fmt::format("hyper-parameters: missing field '{}'", key)};
+    // A checkpoint written before layouts were recorded is of layout 1.
+    if (key != "architecture" && !j.contains(key)) {
+      return Error{fmt::format("hyper-parameters: missing field '{}'", key)};
+    }
   }
   if (!j["kind"].is_string()) return Error{"hyper-parameters: 'kind' is not a string"};
   c.kind = j["kind"].get<std::string>();
   if (c.kind != "transformer" && c.kind != "diffusion") {
     return Error{fmt::format("hyper-parameters: kind '{}' is not transformer or diffusion", c.kind)};
   }
-  if (!j["architecture"].is_number_integer() || j["architecture"].get<int64_t>() != ArchitectureVersion(c.kind)) {
+  const nlohmann::json architecture = j.contains("architecture") ? j["architecture"] : nlohmann::json(1);
+  if (!architecture.is_number_integer() || architecture.get<int64_t>() != ArchitectureVersion(c.kind)) {
     return Error{fmt::format("hyper-parameters: {} architecture {}; this tarmac builds architecture {} (retrain, or use "
                              "the tarmac revision that wrote the checkpoint)",
-                             c.kind, j["architecture"].dump(), ArchitectureVersion(c.kind))};
+                             c.kind, architecture.dump(), ArchitectureVersion(c.kind))};
   }
   auto get = [&](const char* key, int64_t lo, int64_t hi, int64_t* out) -> Result<void> {
     const nlohmann::json& v = j[key];

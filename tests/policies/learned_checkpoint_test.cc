@@ -223,6 +223,12 @@ TEST_CASE("mismatched checkpoints are refused, naming the mismatch", "[learned][
                                    ": hyper-parameters: transformer architecture 1; this tarmac builds architecture 2 "
                                    "(retrain, or use the tarmac revision that wrote the checkpoint)");
   }
+  SECTION("no architecture recorded: a checkpoint from before layouts were recorded, layout 1") {
+    EditHeader(path, [](nlohmann::json* h) { (*h)["hyper_parameters"].erase("architecture"); });
+    Result<LoadedCheckpoint> r = LoadCheckpoint(path, "transformer");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("transformer architecture 1; this tarmac builds architecture 2") != std::string::npos);
+  }
 }
 
 }  // namespace
