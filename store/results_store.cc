@@ -358,6 +358,24 @@ Result<std::vector<ResultRow>> ResultsStore::Results(int64_t run_id) {
                             "reading the results of run " + std::to_string(run_id));
   if (!s) return s.error();
   TARMAC_STORE_TRY(s->BindInt(1, run_id));
+  return ReadRows(*s);
+}
+
+Result<std::optional<ResultRow>> ResultsStore::ResultOf(int64_t run_id, const std::string& scenario_id) {
+  std::lock_guard lock(mu_);
+  Result<sqlite::Stmt> s = sqlite::Stmt::Prepare(db_, "SELECT * FROM results WHERE run_id = ? AND scenario_id = ?",
+                                                 ScenarioWhat("reading the result", run_id, scenario_id));
+  if (!s) return s.error();
+  TARMAC_STORE_TRY(s->BindInt(1, run_id));
+  TARMAC_STORE_TRY(s->BindText(2, scenario_id));
+  Result<std::vector<ResultRow>> rows = ReadRows(*s);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<ResultRow>();
+  return std::optional<ResultRow>(std::move(rows->front()));
+}
+
+Result<std::vector<ResultRow>> ResultsStore::ReadRows(sqlite::Stmt& stmt) {
+  sqlite::Stmt* s = &stmt;
   std::vector<std::string> names;
   for (int c = 0; c < s->ColumnCount(); ++c) names.push_back(s->ColumnName(c));
   std::vector<ResultRow> rows;

@@ -139,6 +139,8 @@ class ResultsStore {
   Result<std::vector<std::string>> DoneScenarioIds(int64_t run_id);
   // Every results row of the run, in the order written.
   Result<std::vector<ResultRow>> Results(int64_t run_id);
+  // One scenario's row, or nullopt if the run has none for it.
+  Result<std::optional<ResultRow>> ResultOf(int64_t run_id, const std::string& scenario_id);
   // The events of one scenario, in the order written; NULL value -> NaN.
   Result<std::vector<MetricEvent>> Events(int64_t run_id, const std::string& scenario_id);
   // The trace of one scenario, or nullopt if none was stored.
@@ -156,6 +158,8 @@ class ResultsStore {
   Result<std::vector<MergeSource>> MergeSources(int64_t run_id);
 
  private:
+  // The rows of a prepared `SELECT * FROM results ...` statement.
+  Result<std::vector<ResultRow>> ReadRows(sqlite::Stmt& s);
   ResultsStore(sqlite::Db db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
   Result<void> CheckWritable(std::string_view what) const;
   Result<void> CheckRunExists(int64_t run_id);

@@ -789,13 +789,13 @@ struct DashboardApi::Impl {
     ScenarioRequest& req = std::get<ScenarioRequest>(opened);
     const std::string& sid = req.id;
     Conn& c = *req.lease;
-    // The full row from the run's results.
-    Result<std::vector<ResultRow>> rows = c.store->Results(run);
-    if (!rows.ok()) return Fail(500, rows.error().message);
-    const auto it = std::find_if(rows->begin(), rows->end(), [&](const ResultRow& r) { return r.scenario_id == sid; });
-    if (it == rows->end()) return Fail(404, fmt::format("run {} has no scenario '{}'", run, sid.substr(0, 200)));
+    // The full row (every metric column).
+    Result<std::optional<ResultRow>> full = c.store->ResultOf(run, sid);
+    if (!full.ok()) return Fail(500, full.error().message);
+    if (!*full) return Fail(404, fmt::format("run {} has no scenario '{}'", run, sid.substr(0, 200)));
+    const std::optional<ResultRow>& row = *full;
     json metrics = json::object();
-    for (const auto& [name, v] : it->metrics) metrics[name] = Optional(v);
+    for (const auto& [name, v] : row->metrics) metrics[name] = Optional(v);
     Result<std::vector<MetricEvent>> events = c.store->Events(run, sid);
     if (!events.ok()) return Fail(500, events.error().message);
     json ev = json::array();
@@ -805,13 +805,13 @@ struct DashboardApi::Impl {
     }
     return Reply({{"run", SummaryJson(*req.summary, false)},
                   {"scenario_id", sid},
-                  {"file", it->scenario_file},
-                  {"status", ScenarioStatusName(it->status)},
-                  {"error", it->error},
-                  {"score", Optional(it->score)},
-                  {"steps", it->steps ? json(*it->steps) : json(nullptr)},
-                  {"sim_seconds", Optional(it->sim_seconds)},
-                  {"state_hash", it->state_hash ? json(*it->state_hash) : json(nullptr)},
+                  {"file", row->scenario_file},
+                  {"status", ScenarioStatusName(row->status)},
+                  {"error", row->error},
+                  {"score", Optional(row->score)},
+                  {"steps", row->steps ? json(*row->steps) : json(nullptr)},
+                  {"sim_seconds", Optional(row->sim_seconds)},
+                  {"state_hash", row->state_hash ? json(*row->state_hash) : json(nullptr)},
                   {"metrics", metrics},
                   {"events", ev}});
   }

@@ -260,6 +260,14 @@ TEST_CASE("Store: WriteResult and Results round trip, NaN stored as NULL, events
     }
   }
   CHECK(r.Metric("progress") == 0.75);
+  // One scenario's row reads the same as in the whole run's.
+  const Result<std::optional<ResultRow>> one = store->ResultOf(run, "b-scenario");
+  REQUIRE(one.ok());
+  REQUIRE(one->has_value());
+  CHECK((*one)->score == r.score);
+  CHECK((*one)->state_hash == r.state_hash);
+  CHECK((*one)->metrics == r.metrics);
+  CHECK_FALSE(store->ResultOf(run, "no-such-scenario")->has_value());
   CHECK(r.Metric("collisions") == 2.0);
   CHECK_FALSE(r.Metric("goal_reached").has_value());
   CHECK_FALSE(r.Metric("no_such_metric").has_value());
