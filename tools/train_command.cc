@@ -120,6 +120,9 @@ void AddTrainCommand(CLI::App* app) {
   cmd->add_option("--decoder-layers", t.decoder_layers, "Decoder layers")->capture_default_str();
   cmd->add_option("--feedforward", t.feedforward, "Hidden width of the transformer layers")->capture_default_str();
   cmd->add_option("--modes", t.modes, "Transformer: trajectory modes (1..6)")->capture_default_str();
+  cmd->add_option("--ego-history", t.ego_history,
+                  "Steps of its own past the planner sees, counting now (1..21; 1: the current state only)")
+      ->capture_default_str();
   cmd->add_option("--augment-probability", t.augment.probability, "Share of samples perturbed")->capture_default_str();
   cmd->add_option("--augment-lateral", t.augment.lateral_m, "Lateral shift bound [m]")->capture_default_str();
   cmd->add_option("--augment-heading", t.augment.heading_rad, "Heading turn bound [rad]")->capture_default_str();

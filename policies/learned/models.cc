@@ -43,10 +43,17 @@ nn::TransformerDecoder Decoder(const ModelConfig& c) {
 // The transformer head's per-step increment scale: x, y [m], heading [rad].
 torch::Tensor StepScale(const torch::Tensor& like) { return torch::tensor({2.0f, 2.0f, 0.05f}, like.options()); }
 
-// (x, y, heading) scale from normalised units to metres / radians.
-torch::Tensor PoseScale(const torch::Tensor& like) {
-  const float p = static_cast<float>(io::kPositionScale);
-  return torch::tensor({p, p, 1.0f}, like.options());
+// Poses [B, H, 3] from normalised per-step increments [B, H, 3]: the running
+// sums of the increments times StepScale (the actor frame's origin is pose 0).
+torch::Tensor PosesFromSteps(const torch::Tensor& steps) { return (steps * StepScale(steps)).cumsum(1); }
+
+// Normalised per-step increments [B, H, 3] of poses [B, H, 3] (metres /
+// radians, actor frame): the inverse of PosesFromSteps, headings wrapped.
+torch::Tensor StepsFromPoses(const torch::Tensor& poses) {
+  const torch::Tensor previous = torch::cat({torch::zeros_like(poses.narrow(1, 0, 1)), poses.narrow(1, 0, poses.size(1) - 1)}, 1);
+  torch::Tensor d = poses - previous;
+  d = torch::cat({d.narrow(-1, 0, 2), WrapAngle(d.narrow(-1, 2, 1))}, -1);
+  return d / StepScale(poses);
 }
 
 }  // namespace
@@ -56,8 +63,10 @@ torch::Tensor PoseScale(const torch::Tensor& like) {
 // The network layout of each kind, recorded in every checkpoint: a
 // checkpoint of another layout (same tensor shapes, other meaning) is refused.
 // transformer 2: the trajectory head gives per-step increments (poses are
-// their running sums); 1 regressed the poses directly.
-int64_t ArchitectureVersion(const std::string& kind) { return kind == "transformer" ? 2 : 1; }
+// their running sums); 1 regressed the poses directly. diffusion 2: the
+// denoised variable is the per-step increments (normalised by StepScale);
+// 1 denoised the poses (normalised by kPositionScale).
+int64_t ArchitectureVersion(const std::string& /*kind*/) { return 2; }
 
 nlohmann::json ModelConfig::ToJson() const {
   return {{"kind", kind},
@@ -69,7 +78,8 @@ nlohmann::json ModelConfig::ToJson() const {
           {"feedforward", feedforward},
           {"modes", modes},
           {"diffusion_steps", diffusion_steps},
-          {"sample_steps", sample_steps}};
+          {"sample_steps", sample_steps},
+          {"ego_history", ego_history}};
 }
 
 Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
@@ -78,13 +88,13 @@ Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
   static const std::set<std::string> kKeys = {"kind",        "architecture", "dim",
                                               "heads",       "encoder_layers", "decoder_layers",
                                               "feedforward", "modes",        "diffusion_steps",
-                                              "sample_steps"};
+                                              "sample_steps", "ego_history"};
   for (const auto& [key, value] : j.items()) {
     if (kKeys.count(key) == 0) return Error{fmt::format("hyper-parameters: unknown field '{}'", key)};
   }
   for (const std::string& key : kKeys) {
     // A checkpoint written before layouts were recorded is of layout 1.
-    if (key != "architecture" && !j.contains(key)) {
+    if (key != "architecture" && key != "ego_history" && !j.contains(key)) {
       return Error{fmt::format("hyper-parameters: missing field '{}'", key)};
     }
   }
@@ -113,6 +123,10 @@ Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
                          get("diffusion_steps", 2, 1000, &c.diffusion_steps), get("sample_steps", 1, 1000, &c.sample_steps)}) {
     if (!r.ok()) return r.error();
   }
+  c.ego_history = kT;  // what checkpoints without the field saw
+  if (j.contains("ego_history")) {
+    if (Result<void> r = get("ego_history", 1, kT, &c.ego_history); !r.ok()) return r.error();
+  }
   if (c.dim % c.heads != 0) return Error{fmt::format("hyper-parameters: heads {} does not divide dim {}", c.heads, c.dim)};
   if (c.kind == "diffusion" && c.modes != 1) return Error{fmt::format("hyper-parameters: a diffusion model has modes 1, not {}", c.modes)};
   if (c.sample_steps > c.diffusion_steps) {
@@ -123,7 +137,7 @@ Result<ModelConfig> ModelConfig::FromJson(const nlohmann::json& j) {
 
 // ---- scene encoder ------------------------------------------------------------
 
-SceneEncoderImpl::SceneEncoderImpl(const ModelConfig& c) {
+SceneEncoderImpl::SceneEncoderImpl(const ModelConfig& c) : ego_history_(c.ego_history) {
   const int64_t d = c.dim;
   ego_mlp_ = register_module("ego", Mlp(kT * io::kStateDim + kT + io::kEgoAttrDim, d, d));
   agent_mlp_ = register_module("agent", Mlp(kT * io::kStateDim + kT + io::kAgentAttrDim, d, d));
@@ -141,7 +155,11 @@ SceneTokens SceneEncoderImpl::forward(const torch::Tensor& obs) {
   const int64_t b = obs.size(0);
   const auto opts = obs.options();
   // The actor: masked history, mask, size.
-  const torch::Tensor ego_mask = Slice(obs, io::kEgoMask, {kT});
+  // Steps older than ego_history are hidden (as if not logged).
+  torch::Tensor ego_mask = Slice(obs, io::kEgoMask, {kT});
+  if (ego_history_ < kT) {
+    ego_mask = ego_mask * (torch::arange(kT, opts) >= static_cast<double>(kT - ego_history_)).to(torch::kFloat);
+  }
   const torch::Tensor ego_hist = Slice(obs, io::kEgoHistory, {kT, io::kStateDim}) * ego_mask.unsqueeze(-1);
   torch::Tensor ego = ego_mlp_->forward(torch::cat({ego_hist.flatten(1), ego_mask, Slice(obs, io::kEgoAttr, {io::kEgoAttrDim})}, 1));
   ego = ego + type_embedding_->forward(torch::full({b}, kActorToken, opts.dtype(torch::kLong)));
@@ -245,7 +263,7 @@ torch::Tensor DiffusionPlannerImpl::Loss(const torch::Tensor& obs, const torch::
   const torch::Tensor last =
       std::get<0>((torch::arange(kH, t.options()).unsqueeze(0) * (mask > 0.5f).to(torch::kLong)).cummax(1));
   const torch::Tensor filled = target.gather(1, last.unsqueeze(-1).expand({-1, -1, io::kPoseDim}));
-  const torch::Tensor x0 = filled / PoseScale(target);
+  const torch::Tensor x0 = StepsFromPoses(filled);
   const torch::Tensor ab = torch::tensor(alphas_cumprod_, torch::TensorOptions().dtype(torch::kDouble))
                                .to(target.options()).index_select(0, t).view({-1, 1, 1});
   const torch::Tensor x_t = ab.sqrt() * x0 + (1.0 - ab).sqrt() * noise;
@@ -258,7 +276,6 @@ torch::Tensor DiffusionPlannerImpl::Sample(const torch::Tensor& obs, const torch
                                            double guidance_scale) {
   const SceneTokens scene = encoder_->forward(obs);
   const int64_t steps = config_.sample_steps, total = config_.diffusion_steps;
-  const torch::Tensor scale = PoseScale(obs);
   torch::Tensor x = noise;
   for (int64_t i = 0; i < steps; ++i) {
     // Steps from T - 1 down to 0, evenly spaced.
@@ -267,7 +284,7 @@ torch::Tensor DiffusionPlannerImpl::Sample(const torch::Tensor& obs, const torch
     if (guidance && guidance_scale != 0.0) {
       torch::AutoGradMode grad(true);
       torch::Tensor leaf = x0.detach().requires_grad_(true);
-      const torch::Tensor cost = guidance(leaf * scale, obs).sum();
+      const torch::Tensor cost = guidance(PosesFromSteps(leaf), obs).sum();
       const torch::Tensor g = torch::autograd::grad({cost}, {leaf})[0];
       x0 = (x0 - guidance_scale * g).detach();
     }
@@ -280,7 +297,7 @@ torch::Tensor DiffusionPlannerImpl::Sample(const torch::Tensor& obs, const torch
     const torch::Tensor eps = (x - std::sqrt(ab) * x0) / std::sqrt(1.0 - ab);
     x = std::sqrt(ab_next) * x0 + std::sqrt(1.0 - ab_next) * eps;
   }
-  return x * scale;
+  return PosesFromSteps(x);
 }
 
 // ---- either ------------------------------------------------------------------------

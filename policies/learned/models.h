@@ -13,8 +13,8 @@
 //    DDIM sampling.
 // Inputs: obs [B, kObservationFloats] float32 (normalised by the builder).
 // Outputs: poses in the actor frame, x, y [m], heading [rad] — not
-// normalised. Internally x and y are predicted in units of
-// model_io::kPositionScale (50 m) and scaled up at the end.
+// normalised. Internally both models predict per-step increments (x, y in
+// units of 2 m, heading of 0.05 rad) whose running sums are the poses.
 #pragma once
 
 #include <torch/torch.h>
@@ -40,6 +40,12 @@ struct ModelConfig {
   int64_t modes = 6;                 // transformer: N modes (<= model_io::kMaxModes); diffusion: 1
   int64_t diffusion_steps = 100;     // diffusion: DDPM steps in training
   int64_t sample_steps = 10;         // diffusion: DDIM steps when planning
+  // Steps of the actor's own history the network sees, counting "now"
+  // (1 .. model_io::kHistorySteps). 1: only the current state — the default,
+  // because a planner that sees its past motion learns to extrapolate it
+  // (imitation's "copycat" shortcut) and then drifts in closed loop.
+  // Checkpoints written before this field saw the whole history (21).
+  int64_t ego_history = 1;
 
   nlohmann::json ToJson() const;
   static Result<ModelConfig> FromJson(const nlohmann::json& j);
@@ -61,6 +67,7 @@ class SceneEncoderImpl : public torch::nn::Module {
   torch::nn::Linear lane_attr_{nullptr};
   torch::nn::Embedding type_embedding_{nullptr};
   torch::nn::TransformerEncoder encoder_{nullptr};
+  int64_t ego_history_;
 };
 TORCH_MODULE(SceneEncoder);
 
@@ -92,8 +99,10 @@ using GuidanceCost = std::function<torch::Tensor(const torch::Tensor& poses, con
 class DiffusionPlannerImpl : public torch::nn::Module {
  public:
   explicit DiffusionPlannerImpl(const ModelConfig& c);
-  // The x-start prediction for noisy futures x_t [B, H, 3] (normalised: x, y
-  // / 50 m, heading) at diffusion steps t [B] (int64, 0 .. diffusion_steps-1).
+  // The x-start prediction for noisy futures x_t [B, H, 3] at diffusion steps
+  // t [B] (int64, 0 .. diffusion_steps-1). The future is denoised as its
+  // per-step increments (dx, dy [2 m], dheading [0.05 rad]); the poses are
+  // their running sums, so a sample is a connected path.
   torch::Tensor Denoise(const SceneTokens& scene, const torch::Tensor& x_t, const torch::Tensor& t);
   // DDPM training loss: masked mean squared error of the x-start prediction
   // (normalised units). `target` [B, H, 3] metres / radians with `mask` [B, H];

@@ -33,6 +33,7 @@ struct TrainOptions {
   int max_batches = 0;                // per epoch, 0: all (quick runs and tests)
   // Model size (hyper-parameters recorded in the checkpoint).
   int dim = 128, heads = 4, encoder_layers = 3, decoder_layers = 2, feedforward = 256, modes = 6;
+  int ego_history = 1;                // steps of its own past the actor's token sees (1: now only)
   AugmentParams augment;
 };
 

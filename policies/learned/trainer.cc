@@ -217,6 +217,7 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
   config.decoder_layers = o.decoder_layers;
   config.feedforward = o.feedforward;
   config.modes = o.model == "diffusion" ? 1 : o.modes;
+  config.ego_history = o.ego_history;
   if (Result<ModelConfig> c = ModelConfig::FromJson(config.ToJson()); !c.ok()) return c.error();
 
   learned::SetTorchThreads(o.threads);
