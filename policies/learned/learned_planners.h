@@ -19,7 +19,14 @@ struct LearnedRuntime {
                                // forward pass runs on one thread: torch_planner.h)
   std::string device = "cpu";  // "cpu" or "cuda" (a CUDA LibTorch and a visible GPU)
   int64_t seed = 0;            // run seed: the diffusion planner's noise derives from it
+  // Weight of the built-in plan costs (off-lane and collision with the
+  // movers' constant-velocity extrapolations, policies/learned/plan_costs.h)
+  // in choosing among a planner's candidates: the transformer's modes, or
+  // kCostSamples diffusion samples per request instead of one. 0: off, the
+  // model's own choice.
+  double plan_cost_weight = 0.0;
 };
+inline constexpr int kCostSamples = 6;
 
 // True when this build has LibTorch (TARMAC_WITH_TORCH found it).
 bool HaveTorch();

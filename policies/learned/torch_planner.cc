@@ -4,11 +4,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 
 #include "policies/features/model_io.h"
 #include "policies/features/trajectory_decoder.h"
 #include "policies/learned/checkpoint.h"
+#include "policies/learned/plan_costs.h"
 #include "sim/thread_pool.h"
 
 namespace tarmac::learned {
@@ -119,6 +121,12 @@ void TorchPlanner::Forward(std::span<const PlanRequest> requests, int first, int
                          torch::kFloat)
             .to(device_);
     out = Run(obs, requests);
+    if (out.ok() && cost_weight_ > 0.0) {
+      // Choose by the model's preference and the plan costs: log p(candidate)
+      // - weight * cost [m²] (diffusion samples are equally likely).
+      const torch::Tensor cpu_obs = obs.to(torch::kCPU);
+      out->scores = (torch::log_softmax(out->scores, 1) - cost_weight_ * PlanCost(out->poses, cpu_obs)).contiguous();
+    }
   } catch (const c10::Error& e) {
     out = Error{fmt::format("{}: forward pass failed: {}", name_, e.what_without_backtrace())};
   } catch (const std::exception& e) {
@@ -167,7 +175,7 @@ DiffusionTorchPlanner::DiffusionTorchPlanner(std::string name, DiffusionPlanner 
 uint64_t DiffusionTorchPlanner::NoiseSeed(int64_t run_seed, const PlanRequest& request) {
   const std::string& id = request.model->scenario().id();
   uint64_t h = Fnv1a(id.data(), id.size());
-  const int64_t parts[3] = {run_seed, request.state->step, request.actor};
+  const int64_t parts[2] = {run_seed, request.actor};
   return Fnv1a(parts, sizeof(parts), h);
 }
 
@@ -175,24 +183,28 @@ Result<BatchOutput> DiffusionTorchPlanner::Run(const torch::Tensor& obs, std::sp
   // Noise per request from its own seed, drawn on the CPU: the same whatever
   // the batch, thread count or device.
   // Rows without a request (the warm-up) use the run seed alone.
+  // With samples_ > 1, request k's samples are rows k * samples_ + j, sample
+  // j's noise drawn after the first j samples' from the same generator.
   std::vector<torch::Tensor> noise;
   for (int64_t i = 0; i < obs.size(0); ++i) {
     const size_t k = static_cast<size_t>(i);
     at::Generator g = at::detail::createCPUGenerator(
         k < requests.size() ? NoiseSeed(seed_, requests[k]) : static_cast<uint64_t>(seed_));
-    noise.push_back(torch::randn({kH, io::kPoseDim}, g, torch::kFloat));
+    for (int j = 0; j < samples_; ++j) noise.push_back(torch::randn({kH, io::kPoseDim}, g, torch::kFloat));
   }
   const torch::Tensor x_T = torch::stack(noise).to(obs.device());
+  const torch::Tensor rows = samples_ > 1 ? obs.repeat_interleave(samples_, 0) : obs;
   torch::Tensor poses;
   if (guidance_ && guidance_scale_ != 0.0) {
     // Autograd is needed for the guidance gradient: leave inference mode.
     c10::InferenceMode off(false);
     torch::NoGradGuard no_grad;
-    poses = model_->Sample(obs.clone(), x_T.clone(), guidance_, guidance_scale_);
+    poses = model_->Sample(rows.clone(), x_T.clone(), guidance_, guidance_scale_);
   } else {
-    poses = model_->Sample(obs, x_T);
+    poses = model_->Sample(rows, x_T);
   }
-  return CheckOutput(poses, {}, obs.size(0), name());
+  const int64_t b = obs.size(0);
+  return CheckOutput(poses.view({b, samples_, kH, io::kPoseDim}), torch::zeros({b, samples_}, poses.options()), b, name());
 }
 
 TorchScriptPlanner::TorchScriptPlanner(std::string name, torch::jit::script::Module module, torch::Device device,
@@ -244,11 +256,17 @@ Result<std::unique_ptr<TorchPlanner>> LoadTorchPlanner(const std::string& kind, 
       if (kind == "transformer") {
         planner = std::make_unique<TransformerTorchPlanner>(name, ckpt->model.transformer, *device);
       } else {
-        planner = std::make_unique<DiffusionTorchPlanner>(name, ckpt->model.diffusion, *device, runtime.seed);
+        auto diffusion = std::make_unique<DiffusionTorchPlanner>(name, ckpt->model.diffusion, *device, runtime.seed);
+        if (runtime.plan_cost_weight > 0.0) diffusion->SetSamples(kCostSamples);
+        planner = std::move(diffusion);
       }
     } else {
       return Error{fmt::format("unknown learned planner kind '{}'", kind)};
     }
+    if (!(runtime.plan_cost_weight >= 0.0) || !std::isfinite(runtime.plan_cost_weight)) {
+      return Error{fmt::format("--plan-cost-weight {} must be a finite number >= 0", runtime.plan_cost_weight)};
+    }
+    planner->SetCostWeight(runtime.plan_cost_weight);
     // Warm-up: one all-padding observation, output checked against the contract.
     torch::InferenceMode guard;
     const torch::Tensor obs = torch::zeros({1, kF}).to(*device);

@@ -53,6 +53,10 @@ class TorchPlanner : public Planner {
   // Runs the network on obs [B, F] (on device()); returns CPU tensors.
   virtual Result<BatchOutput> Run(const torch::Tensor& obs, std::span<const PlanRequest> requests) = 0;
   torch::Device device() const { return device_; }
+  // > 0: the planner drives the candidate (mode or sample) with the highest
+  // log-softmax score - weight * PlanCost (plan_costs.h, m²); 0: the
+  // highest score (the model's own choice).
+  void SetCostWeight(double weight) { cost_weight_ = weight; }
 
  private:
   // Runs rows [first, first + count) of buffer_ (the observations of
@@ -62,6 +66,7 @@ class TorchPlanner : public Planner {
 
   std::string name_;
   torch::Device device_;
+  double cost_weight_ = 0.0;
   std::vector<float> buffer_;               // [B][kObservationFloats]
   std::vector<FeatureBuilder> builders_;    // one per chunk
 };
@@ -80,16 +85,24 @@ class DiffusionTorchPlanner final : public TorchPlanner {
   DiffusionTorchPlanner(std::string name, DiffusionPlanner model, torch::Device device, int64_t seed);
   Result<BatchOutput> Run(const torch::Tensor& obs, std::span<const PlanRequest> requests) override;
   // Guided sampling (off by default); see DiffusionPlannerImpl::Sample.
+  // Candidate samples per request (1 .. model_io::kMaxModes), each from its
+  // own noise; with one the planner drives it, with several the choice is
+  // TorchPlanner's (the first, or by cost: SetCostWeight).
+  void SetSamples(int samples) { samples_ = samples; }
   void SetGuidance(GuidanceCost cost, double scale) {
     guidance_ = std::move(cost);
     guidance_scale_ = scale;
   }
-  // The seed of one request's noise: (run seed, scenario id, step, actor).
+  // The seed of one request's noise: (run seed, scenario id, actor) — the same
+  // noise at every step, so consecutive plans of a rollout are samples from
+  // the same point of the noise space and stay consistent with each other
+  // (fresh noise per step made the ego's plans, and so its path, jitter).
   static uint64_t NoiseSeed(int64_t run_seed, const PlanRequest& request);
 
  private:
   DiffusionPlanner model_;
   int64_t seed_;
+  int samples_ = 1;
   GuidanceCost guidance_;
   double guidance_scale_ = 0.0;
 };

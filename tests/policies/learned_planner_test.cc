@@ -88,7 +88,7 @@ TEST_CASE("the transformer planner drives real scenarios, the same for any threa
   CHECK(Hashes(two->get(), models, 2, 0) == one);
 }
 
-TEST_CASE("the diffusion planner drives real scenarios, its noise from (seed, scenario, step) only",
+TEST_CASE("the diffusion planner drives real scenarios, its noise from (seed, scenario, actor) only",
           "[learned][planner]") {
   const std::string ckpt = SmallCheckpoint("diffusion");
   Result<std::unique_ptr<Planner>> planner = MakePlanner("diffusion:" + ckpt, {1, "cpu", 42});
@@ -100,7 +100,8 @@ TEST_CASE("the diffusion planner drives real scenarios, its noise from (seed, sc
   Result<std::unique_ptr<Planner>> again = MakePlanner("diffusion:" + ckpt, {1, "cpu", 42});
   REQUIRE(again.ok());
   CHECK(Hashes(again->get(), models, 1, 0) == one);
-  // The noise of one request comes from (seed, scenario id, step, actor) alone.
+  // The noise of one request comes from (seed, scenario id, actor) alone: the
+  // same at every step of a rollout.
   const auto m = models[0];
   SimState state;
   state.step = m->start_step();
@@ -109,7 +110,9 @@ TEST_CASE("the diffusion planner drives real scenarios, its noise from (seed, sc
   CHECK(DiffusionTorchPlanner::NoiseSeed(42, a) == seed);
   CHECK(DiffusionTorchPlanner::NoiseSeed(43, a) != seed);
   state.step += 1;
-  CHECK(DiffusionTorchPlanner::NoiseSeed(42, a) != seed);
+  CHECK(DiffusionTorchPlanner::NoiseSeed(42, a) == seed);
+  PlanRequest b{m.get(), &state, kEgoActor + 1, nullptr};
+  CHECK(DiffusionTorchPlanner::NoiseSeed(42, b) != seed);
   Result<std::unique_ptr<Planner>> other_seed = MakePlanner("diffusion:" + ckpt, {1, "cpu", 43});
   REQUIRE(other_seed.ok());
   CHECK(Hashes(other_seed->get(), models, 1, 0) != one);
@@ -162,6 +165,24 @@ bool HaveTorchScriptFixtures() {
   }
   WARN("SKIPPED: no TorchScript fixtures (python3-torch missing at configure time)");
   return false;
+}
+
+TEST_CASE("choosing candidates by plan cost drives real scenarios reproducibly", "[learned][planner][costs]") {
+  const auto models = SuiteModels();
+  for (const char* kind : {"transformer", "diffusion"}) {
+    INFO(kind);
+    const std::string name = std::string(kind) + ":" + SmallCheckpoint(kind);
+    Result<std::unique_ptr<Planner>> costed = MakePlanner(name, {1, "cpu", 42, 1.0});
+    REQUIRE(costed.ok());
+    const std::vector<uint64_t> one = Hashes(costed->get(), models, 1, 0);
+    CHECK(Hashes(costed->get(), models, 2, 1) == one);
+    Result<std::unique_ptr<Planner>> again = MakePlanner(name, {2, "cpu", 42, 1.0});
+    REQUIRE(again.ok());
+    CHECK(Hashes(again->get(), models, 2, 0) == one);
+    Result<std::unique_ptr<Planner>> negative = MakePlanner(name, {1, "cpu", 42, -1.0});
+    REQUIRE_FALSE(negative.ok());
+    CHECK(negative.error().message.find("--plan-cost-weight -1") != std::string::npos);
+  }
 }
 
 TEST_CASE("a TorchScript module following the contract drives a real scenario", "[learned][planner][torchscript]") {
