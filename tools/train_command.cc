@@ -129,6 +129,7 @@ int LaunchRanks(int n) {
   std::vector<pid_t> pids(static_cast<size_t>(n), -1);
   const pid_t parent = getpid();
   std::fflush(nullptr);
+  int started = 0;
   for (int r = 0; r < n; ++r) {
     std::vector<char*> envp = pointers(envs[static_cast<size_t>(r)]);
     const pid_t pid = fork();
@@ -148,12 +149,13 @@ int LaunchRanks(int n) {
       break;
     }
     pids[static_cast<size_t>(r)] = pid;
+    ++started;
   }
   // Wait for all; the first failure stops the rest.
   int failed_rank = -1, code = kExitOk;
   std::string why;
   std::vector<int> statuses(static_cast<size_t>(n), 0);
-  for (int left = static_cast<int>(std::count_if(pids.begin(), pids.end(), [](pid_t p) { return p > 0; })); left > 0;) {
+  for (int left = started; left > 0;) {
     int status = 0;
     const pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {
@@ -190,10 +192,7 @@ int LaunchRanks(int n) {
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
-  if (std::count(pids.begin(), pids.end(), -1) != n && failed_rank < 0) {
-    fmt::print(stderr, "tarmac train: --nproc {}: could not start every rank\n", n);
-    return kExitInputError;
-  }
+  if (started < n) return kExitInputError;  // said above
   if (failed_rank >= 0) {
     fmt::print(stderr, "tarmac train: --nproc {}: rank {} failed ({}); the other ranks were stopped\n", n, failed_rank,
                why);
