@@ -28,13 +28,22 @@ struct TrainOptions {
   double weight_decay = 1e-4;
   int64_t seed = 1;                   // initial weights, shuffling, augmentation, diffusion noise
   double val_fraction = 0.1;          // share of scenarios (not samples) held out
-  int threads = 1;                    // torch intra-op threads and feature-building threads (>= 1)
+  int threads = 1;                    // torch intra-op threads and feature-building threads (>= 1), per rank
   int stride = 5;                     // log steps between two samples of one track
   int max_batches = 0;                // per epoch, 0: all (quick runs and tests)
   // Model size (hyper-parameters recorded in the checkpoint).
   int dim = 128, heads = 4, encoder_layers = 3, decoder_layers = 2, feedforward = 256, modes = 6;
   int ego_history = 1;                // steps of its own past the actor's token sees (1: now only)
   AugmentParams augment;
+  // Data-parallel training (docs/scale-out.md, "Data-parallel training"):
+  // this process is rank `rank` of `world` processes that meet at the c10d
+  // FileStore `store` (a path every rank can reach, absent before the run)
+  // and listen on `host` ("": this machine's hostname). Every rank gets the
+  // same options; each global batch of `batch` samples is split into
+  // contiguous slices, one per rank, and only rank 0 reports progress and
+  // writes `out` and `loss_csv`. world 1: one process, no c10d.
+  int rank = 0, world = 1;
+  std::string store, host;
 };
 
 // Reported after every batch (epoch_done false) and every epoch (true).

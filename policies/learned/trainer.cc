@@ -9,6 +9,16 @@
 // validation samples (no augmentation), and the checkpoint is rewritten:
 // weights, optimiser state, epoch and step, the loss history. Resuming from it
 // with the same options continues exactly where it stopped.
+//
+// Data-parallel (options.world > 1, docs/scale-out.md): every rank builds the
+// same data, order and model (rank 0's weights broadcast at the start); each
+// global batch is split into contiguous slices, one per rank; the losses are
+// normalised by the whole global batch (its mask sum and sample count summed
+// over the ranks), so the ranks' losses sum to the one-process loss and their
+// summed gradients are its gradient; clipping and AdamW then run identically
+// on every rank. Diffusion's t and noise are drawn for the global batch and
+// sliced. Validation batches go round-robin to the ranks and their sums are
+// added up. Rank 0 reports and writes the checkpoint and loss CSV.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -17,6 +27,7 @@
 
 #include "policies/features/model_io.h"
 #include "policies/learned/checkpoint.h"
+#include "policies/learned/data_parallel.h"
 #include "policies/learned/models.h"
 #include "policies/learned/torch_planner.h"
 #include "policies/learned/train.h"
@@ -110,7 +121,12 @@ struct Batch {
 // Winner-takes-all: the mode closest to the log (mean xy distance over valid
 // steps) is regressed (smooth L1 on x, y [m] + |wrapped heading error|
 // [rad]), and the scores learn to pick it (cross-entropy).
-torch::Tensor TransformerLoss(const learned::PlannerOutput& out, const Batch& b) {
+// Data-parallel only (else 1): `reg_share` = this rank's mask sum / the
+// global batch's, `ce_share` = its samples / the global batch's; the
+// regression and cross-entropy means are scaled by them, so the ranks'
+// losses sum to the global batch's loss.
+torch::Tensor TransformerLoss(const learned::PlannerOutput& out, const Batch& b, double reg_share = 1.0,
+                              double ce_share = 1.0) {
   const torch::Tensor valid = b.mask.sum(1).clamp_min(1.0);  // [B]
   const torch::Tensor dist = (out.poses.narrow(-1, 0, 2) - b.target.narrow(-1, 0, 2).unsqueeze(1)).norm(2, -1);  // [B, N, H]
   const torch::Tensor ade = (dist * b.mask.unsqueeze(1)).sum(-1) / valid.unsqueeze(1);  // [B, N]
@@ -120,7 +136,9 @@ torch::Tensor TransformerLoss(const learned::PlannerOutput& out, const Batch& b)
   const torch::Tensor xy = torch::smooth_l1_loss(best.narrow(-1, 0, 2), b.target.narrow(-1, 0, 2), at::Reduction::None).sum(-1);
   const torch::Tensor heading = learned::WrapAngle(best.select(-1, 2) - b.target.select(-1, 2)).abs();
   const torch::Tensor reg = ((xy + heading) * b.mask).sum() / b.mask.sum().clamp_min(1.0);
-  return reg + torch::cross_entropy_loss(out.scores, winner);
+  const torch::Tensor ce = torch::cross_entropy_loss(out.scores, winner);
+  if (reg_share == 1.0 && ce_share == 1.0) return reg + ce;
+  return reg * reg_share + ce * ce_share;
 }
 
 // ADE / FDE of the planned poses [B, H, 3] against the log: sums and counts.
@@ -209,6 +227,10 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
                              o.augment.lateral_m, o.augment.heading_rad, o.augment.speed_frac)};
   }
   if (o.data.empty()) return Error{"--data: no scenario files"};
+  if (o.world < 1 || o.rank < 0 || o.rank >= o.world) {
+    return Error{fmt::format("data-parallel rank {} of {} is not a valid rank", o.rank, o.world)};
+  }
+  if (o.world > 1 && o.store.empty()) return Error{"data-parallel training needs a store path (TARMAC_DP_STORE)"};
   ModelConfig config;
   config.kind = o.model;
   config.dim = o.dim;
@@ -262,6 +284,29 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
     }
   }
   const std::shared_ptr<torch::nn::Module> module = model.module();
+  std::unique_ptr<DataParallel> dp;
+  // On failure the group stays open until this process exits (leaked), so
+  // the other ranks lose this rank only after it has reported why (the
+  // launcher in tools/train_command.cc names the first rank to report).
+  bool finished = false;
+  struct LeakGroupOnFailure {
+    std::unique_ptr<DataParallel>* dp;
+    const bool* finished;
+    ~LeakGroupOnFailure() {
+      if (!*finished) (void)dp->release();
+    }
+  } leak_on_failure{&dp, &finished};
+  if (o.world > 1) {
+    Result<std::unique_ptr<DataParallel>> joined = DataParallel::Join(o.rank, o.world, o.store, o.host);
+    if (!joined.ok()) return joined.error();
+    dp = std::move(*joined);
+    try {
+      dp->Broadcast(*module);
+    } catch (const std::exception& e) {
+      return Error{fmt::format("data-parallel rank {} of {}: broadcast failed: {}", o.rank, o.world, e.what())};
+    }
+  }
+  const bool lead = o.rank == 0;  // reports and writes
   AdamW adam(*module, o.weight_decay);
   if (!optimiser_state.empty()) {
     if (Result<void> r = adam.Restore(optimiser_state, o.resume); !r.ok()) return r.error();
@@ -292,42 +337,70 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
       for (int64_t bi = 0; bi < batches; ++bi) {
         const size_t from = static_cast<size_t>(bi * o.batch);
         const size_t to = std::min(order.size(), from + static_cast<size_t>(o.batch));
+        // This rank's contiguous slice [lo, hi) of the global batch [from, to).
+        const size_t world = static_cast<size_t>(o.world), rank = static_cast<size_t>(o.rank);
+        const size_t lo = from + (to - from) * rank / world, hi = from + (to - from) * (rank + 1) / world;
         std::vector<SampleRef> refs;
-        std::vector<uint64_t> ids(order.begin() + static_cast<std::ptrdiff_t>(from), order.begin() + static_cast<std::ptrdiff_t>(to));
+        std::vector<uint64_t> ids(order.begin() + static_cast<std::ptrdiff_t>(lo), order.begin() + static_cast<std::ptrdiff_t>(hi));
         for (uint64_t id : ids) refs.push_back(data.train()[id]);
-        Result<Batch> b = trainer.MakeBatch(refs, ids, true, epoch);
+        Result<Batch> b = hi > lo ? trainer.MakeBatch(refs, ids, true, epoch) : Result<Batch>(Batch{});
         if (!b.ok()) return b.error();
+        // Data-parallel: this rank's share of the global batch's normalisers.
+        double mask_share = 1.0, sample_share = 1.0;
+        if (dp) {
+          const double mask_sum = hi > lo ? b->mask.sum().item<double>() : 0.0;
+          torch::Tensor global = torch::tensor({mask_sum, static_cast<double>(hi - lo)}, torch::kDouble);
+          dp->AllReduceSum(global);
+          mask_share = std::max(mask_sum, 1.0) / std::max(global[0].item<double>(), 1.0);
+          sample_share = static_cast<double>(hi - lo) / global[1].item<double>();
+        }
         torch::Tensor loss;
-        if (model.transformer) {
-          loss = TransformerLoss(model.transformer->forward(b->obs), *b);
+        if (hi == lo) {
+          // No rows on this rank (a last batch smaller than the ranks): no loss, no gradient.
+        } else if (model.transformer) {
+          loss = TransformerLoss(model.transformer->forward(b->obs), *b, mask_share, sample_share);
         } else {
           at::Generator g = at::detail::createCPUGenerator(Mix(static_cast<uint64_t>(o.seed), static_cast<uint64_t>(epoch), static_cast<uint64_t>(bi) + 2));
-          const int64_t n = b->obs.size(0);
-          const torch::Tensor t = torch::randint(0, config.diffusion_steps, {n}, g, torch::kLong);
-          const torch::Tensor noise = torch::randn({n, kH, io::kPoseDim}, g, torch::kFloat);
+          // Drawn for the whole global batch, this rank's rows taken.
+          const int64_t n = static_cast<int64_t>(to - from);
+          torch::Tensor t = torch::randint(0, config.diffusion_steps, {n}, g, torch::kLong);
+          torch::Tensor noise = torch::randn({n, kH, io::kPoseDim}, g, torch::kFloat);
+          if (dp) {
+            t = t.narrow(0, static_cast<int64_t>(lo - from), static_cast<int64_t>(hi - lo));
+            noise = noise.narrow(0, static_cast<int64_t>(lo - from), static_cast<int64_t>(hi - lo));
+          }
           loss = model.diffusion->Loss(b->obs, b->target, b->mask, t, noise);
+          if (dp) loss = loss * mask_share;
         }
         adam.ZeroGrad();
-        loss.backward();
+        if (loss.defined()) loss.backward();
+        if (dp) dp->AllReduceGradients(*module, 1.0);
         torch::nn::utils::clip_grad_norm_(module->parameters(), 1.0);
         ++step;
         // Cosine decay from lr to lr / 10 over the run.
         const double phase = std::min(1.0, static_cast<double>(step - 1) / static_cast<double>(std::max<int64_t>(1, total_steps - 1)));
         adam.Step(o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * phase))), step);
-        const double l = loss.item<double>();
+        double l = loss.defined() ? loss.item<double>() : 0.0;
+        if (dp) {
+          torch::Tensor sum = torch::tensor({l}, torch::kDouble);
+          dp->AllReduceSum(sum);
+          l = sum.item<double>();
+        }
         if (!std::isfinite(l)) return Error{fmt::format("training diverged: loss {} at epoch {} batch {}", l, epoch, bi + 1)};
         loss_sum += l;
-        if (progress) progress({epoch, o.epochs, bi + 1, batches, l, false, 0.0, 0.0, 0.0});
+        if (progress && lead) progress({epoch, o.epochs, bi + 1, batches, l, false, 0.0, 0.0, 0.0});
       }
-      // Validation: every validation sample (up to max_batches batches), no augmentation.
+      // Validation: every validation sample (up to max_batches batches), no
+      // augmentation. Data-parallel: batch k on rank k % world, sums added up.
       module->eval();
       double val_sum = 0.0, ade_sum = 0.0, fde_sum = 0.0;
       int64_t val_batches = 0, ade_n = 0, fde_n = 0;
       {
         torch::NoGradGuard no_grad;
         const int64_t n_val = static_cast<int64_t>(data.val().size());
-        for (int64_t from = 0; from < n_val; from += o.batch) {
+        for (int64_t from = 0; from < n_val; from += o.batch, ++val_batches) {
           if (o.max_batches > 0 && val_batches >= o.max_batches) break;
+          if (val_batches % o.world != o.rank) continue;
           const int64_t to = std::min(n_val, from + o.batch);
           std::vector<SampleRef> refs(data.val().begin() + from, data.val().begin() + to);
           std::vector<uint64_t> ids(refs.size());
@@ -349,8 +422,17 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
             driven = model.diffusion->Sample(b->obs, torch::randn({n, kH, io::kPoseDim}, g, torch::kFloat));
           }
           AddErrors(driven, *b, &ade_sum, &fde_sum, &ade_n, &fde_n);
-          ++val_batches;
         }
+      }
+      if (dp) {
+        torch::Tensor sums = torch::tensor({val_sum, ade_sum, fde_sum, static_cast<double>(ade_n), static_cast<double>(fde_n)},
+                                           torch::kDouble);
+        dp->AllReduceSum(sums);
+        val_sum = sums[0].item<double>();
+        ade_sum = sums[1].item<double>();
+        fde_sum = sums[2].item<double>();
+        ade_n = static_cast<int64_t>(std::llround(sums[3].item<double>()));
+        fde_n = static_cast<int64_t>(std::llround(sums[4].item<double>()));
       }
       EpochRecord rec{epoch, step, loss_sum / static_cast<double>(std::max<int64_t>(1, batches)),
                       val_batches > 0 ? val_sum / static_cast<double>(val_batches) : 0.0,
@@ -372,20 +454,26 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
                        {"step", step},
                        {"options", OptionsJson(o)},
                        {"threads", o.threads},
+                       {"nproc", o.world},
                        {"train_samples", summary.train_samples},
                        {"val_samples", summary.val_samples},
                        {"train_scenarios", summary.train_scenarios},
                        {"val_scenarios", summary.val_scenarios},
                        {"history", hist}};
-      if (Result<void> w = learned::SaveCheckpoint(o.out, info, *module, adam.State()); !w.ok()) return w.error();
-      if (!o.loss_csv.empty()) {
+      // Rank 0 writes (the other ranks hold the same weights).
+      const Result<void> saved = lead ? learned::SaveCheckpoint(o.out, info, *module, adam.State()) : Result<void>();
+      if (!saved.ok()) return saved.error();
+      if (lead && !o.loss_csv.empty()) {
         if (Result<void> w = WriteLossCsv(o.loss_csv, history); !w.ok()) return w.error();
       }
       ++summary.epochs_run;
-      if (progress) progress({epoch, o.epochs, batches, batches, rec.train_loss, true, rec.val_loss, rec.val_ade, rec.val_fde});
+      if (progress && lead) progress({epoch, o.epochs, batches, batches, rec.train_loss, true, rec.val_loss, rec.val_ade, rec.val_fde});
     }
   } catch (const c10::Error& e) {
     return Error{fmt::format("training failed: {}", e.what_without_backtrace())};
+  } catch (const std::exception& e) {
+    // Gloo reports a lost peer with its own exception types.
+    return Error{fmt::format("training failed: {}", e.what())};
   }
   if (!history.empty()) {
     summary.train_loss = history.back().train_loss;
@@ -393,6 +481,7 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
     summary.val_ade = history.back().val_ade;
     summary.val_fde = history.back().val_fde;
   }
+  finished = true;
   return summary;
 }
 
