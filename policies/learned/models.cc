@@ -286,7 +286,10 @@ torch::Tensor DiffusionPlannerImpl::Sample(const torch::Tensor& obs, const torch
       torch::Tensor leaf = x0.detach().requires_grad_(true);
       const torch::Tensor cost = guidance(PosesFromSteps(leaf), obs).sum();
       const torch::Tensor g = torch::autograd::grad({cost}, {leaf})[0];
-      x0 = (x0 - guidance_scale * g).detach();
+      // A step of at most kMaxGuidanceStep per value (normalised increments:
+      // 0.4 m, 0.01 rad), so one steep cost cannot throw the sample away.
+      constexpr double kMaxGuidanceStep = 0.2;
+      x0 = (x0 - (guidance_scale * g).clamp(-kMaxGuidanceStep, kMaxGuidanceStep)).detach();
     }
     if (i == steps - 1) {
       x = x0;

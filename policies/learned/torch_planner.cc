@@ -24,6 +24,11 @@ std::string Shape(const torch::Tensor& t) { return fmt::format("[{}]", fmt::join
 
 // Checks a batch's output against the contract and brings it to the CPU as
 // contiguous float32.
+// Guidance step per unit of plan-cost gradient and of --plan-cost-weight:
+// a collision of ~0.3 penetration over ~1 s moves the speed increments by
+// ~0.1 (0.2 m per step) per DDIM step (docs/learned-planners.md).
+constexpr double kCostGuidanceGain = 3e-4;
+
 Result<BatchOutput> CheckOutput(torch::Tensor poses, torch::Tensor scores, int64_t b, const std::string& who) {
   const std::string want = fmt::format(
       "the contract (docs/model-io.md) wants Tensor[{0}, {1}, 3] or (Tensor[{0}, N, {1}, 3], Tensor[{0}, N]) with "
@@ -257,7 +262,13 @@ Result<std::unique_ptr<TorchPlanner>> LoadTorchPlanner(const std::string& kind, 
         planner = std::make_unique<TransformerTorchPlanner>(name, ckpt->model.transformer, *device);
       } else {
         auto diffusion = std::make_unique<DiffusionTorchPlanner>(name, ckpt->model.diffusion, *device, runtime.seed);
-        if (runtime.plan_cost_weight > 0.0) diffusion->SetSamples(kCostSamples);
+        if (runtime.plan_cost_weight > 0.0) {
+          // Several samples, each guided down the plan costs' gradient.
+          diffusion->SetSamples(kCostSamples);
+          diffusion->SetGuidance(
+              [](const torch::Tensor& poses, const torch::Tensor& obs) { return PlanCost(poses.unsqueeze(1), obs).squeeze(1); },
+              runtime.plan_cost_weight * kCostGuidanceGain);
+        }
         planner = std::move(diffusion);
       }
     } else {
