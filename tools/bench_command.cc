@@ -512,6 +512,7 @@ struct BenchPlannerOptions {
   BenchOptions common;
   std::string planner;
   int threads = 1;
+  double plan_cost_weight = 0.0;  // learned planners: choose among candidates by plan cost (0: off)
   std::string device = "cpu";
   int loop_batch = 16;
 };
@@ -532,7 +533,7 @@ int RunBenchPlanner(const BenchPlannerOptions& o) {
     fmt::print(stderr, "tarmac bench planner: --threads and --loop-batch must be at least 1\n");
     return kExitInputError;
   }
-  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner, {o.threads, o.device, 0});
+  Result<std::unique_ptr<Planner>> planner = MakePlanner(ResolvePlannerName(o.planner), {o.threads, o.device, 0, o.plan_cost_weight});
   if (!planner.ok()) {
     fmt::print(stderr, "tarmac bench planner: {}\n", planner.error().message);
     return kExitInputError;
@@ -659,6 +660,10 @@ void AddBenchCommand(CLI::App* app) {
   cmd->add_option("--planner", p->planner, "Any planner name, e.g. transformer:CKPT")->required();
   cmd->add_option("--threads", p->threads, "Worker and torch threads")->capture_default_str();
   cmd->add_option("--device", p->device, "cpu or cuda")->capture_default_str();
+  cmd->add_option("--plan-cost-weight", p->plan_cost_weight,
+                  "Learned planners: drive the candidate (transformer mode, or one of 6 diffusion samples) with the "
+                  "best log-probability - W * plan cost (off-lane, collision; docs/learned-planners.md); 0: off")
+      ->capture_default_str();
   cmd->add_option("--loop-batch", p->loop_batch, "Scenarios in lock-step in the closed loop")->capture_default_str();
   cmd->add_flag("--json", p->common.json, "Machine-readable output");
   cmd->add_option("--min-time", p->common.min_time_s, "Seconds per latency measurement");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
 #include <system_error>
 
 #include "scenarios/import/format.h"
@@ -53,6 +54,24 @@ std::filesystem::path SourceRoot() {
 }
 
 std::filesystem::path DefaultSuiteDir() { return SourceRoot() / "suites" / "default"; }
+
+std::filesystem::path ShippedModelsDir() { return SourceRoot() / "models"; }
+
+std::string ResolvePlannerName(const std::string& name) {
+  static constexpr std::string_view kAgentsPrefix = "planner:";
+  if (name.rfind(kAgentsPrefix, 0) == 0) {
+    return std::string(kAgentsPrefix) + ResolvePlannerName(name.substr(kAgentsPrefix.size()));
+  }
+  if (name == "transformer" || name == "diffusion") return name + ":" + (ShippedModelsDir() / (name + ".ckpt")).string();
+  return name;
+}
+
+std::string LearnedPlannerFile(const std::string& resolved_name) {
+  for (std::string_view kind : {"transformer:", "diffusion:", "torchscript:"}) {
+    if (resolved_name.rfind(kind, 0) == 0) return resolved_name.substr(kind.size());
+  }
+  return "";
+}
 
 std::filesystem::path SharedDataDir() {
   if (const char* env = std::getenv("TARMAC_DATA_DIR"); env != nullptr && *env != '\0') return env;

@@ -30,6 +30,19 @@ std::filesystem::path SourceRoot();
 // The folder of the embedded default scenario suite.
 std::filesystem::path DefaultSuiteDir();
 
+// The folder of the checkpoints shipped with tarmac (models/, see
+// models/README.md): transformer.ckpt, the default planner of `tarmac run`.
+std::filesystem::path ShippedModelsDir();
+
+// A planner or agents name with the shipped checkpoints filled in: a bare
+// "transformer" or "diffusion" (also after "planner:") becomes
+// "KIND:<ShippedModelsDir()>/KIND.ckpt"; every other name is returned as is.
+std::string ResolvePlannerName(const std::string& name);
+
+// The file behind a resolved learned planner's name (KIND:PATH), "" for the
+// rule-based ones.
+std::string LearnedPlannerFile(const std::string& resolved_name);
+
 // ../shared/data beside the checkout, or $TARMAC_DATA_DIR; empty if absent.
 std::filesystem::path SharedDataDir();
 

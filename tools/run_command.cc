@@ -34,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 struct RunOptions {
   std::vector<std::string> scenarios;
-  std::string planner = "pdm";
+  std::string planner;  // "": the shipped transformer (models/transformer.ckpt); pdm without LibTorch
   std::string agents = "idm";
   int threads = 0;  // 0: all cores
   int batch = 16;
@@ -46,6 +46,8 @@ struct RunOptions {
   int horizon = 0;
   bool json = false;
   bool no_traces = false;
+  double plan_cost_weight = 0.0;  // learned planners: choose among candidates by plan cost (0: off)
+  bool plan_cost_weight_given = false;  // --plan-cost-weight on the command line
   std::string device = "cpu";
 };
 
@@ -270,7 +272,19 @@ void PrintSummary(const nlohmann::json& s) {
   }
 }
 
-int RunRun(const RunOptions& o) {
+// --plan-cost-weight of the default planner when none is given.
+constexpr double kDefaultPlanCostWeight = 1.0;
+
+int RunRun(const RunOptions& given) {
+  RunOptions o = given;
+  if (o.planner.empty()) {
+    // The default: the shipped transformer; a build without LibTorch cannot
+    // run it and says which planner it runs instead.
+    // The default job drives it with the plan costs (docs/learned-planners.md).
+    o.planner = HaveTorch() ? "transformer" : "pdm";
+    if (!HaveTorch()) fmt::print(stderr, "tarmac run: built without LibTorch; the default planner is pdm\n");
+    if (HaveTorch() && !o.plan_cost_weight_given) o.plan_cost_weight = kDefaultPlanCostWeight;
+  }
   int shard_k = 1, shard_n = 1;
   if (!ParseShard(o.shard, &shard_k, &shard_n)) {
     fmt::print(stderr, "tarmac run: --shard '{}' is not K/N with 1 <= K <= N\n", o.shard);
@@ -281,13 +295,15 @@ int RunRun(const RunOptions& o) {
     return kExitInputError;
   }
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const PlannerOptions po{threads, o.device, o.seed};
-  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner, po);
+  const PlannerOptions po{threads, o.device, o.seed, o.plan_cost_weight};
+  // Bare "transformer" / "diffusion" name the shipped checkpoints (models/).
+  const std::string planner_name = ResolvePlannerName(o.planner), agents_name = ResolvePlannerName(o.agents);
+  Result<std::unique_ptr<Planner>> planner = MakePlanner(planner_name, po);
   if (!planner.ok()) {
     fmt::print(stderr, "tarmac run: {}\n", planner.error().message);
     return kExitInputError;
   }
-  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents, po);
+  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(agents_name, po);
   if (!agents.ok()) {
     fmt::print(stderr, "tarmac run: {}\n", agents.error().message);
     return kExitInputError;
@@ -317,11 +333,27 @@ int RunRun(const RunOptions& o) {
                            {"dt", 0.1}, {"tracker", "lqr-v1"}, {"metrics", "nuplan-cls-v1"}};
   // Learned planners' results depend on the device (on a GPU also on the
   // batch): recorded for them (and only them, so other runs' configs stay as they were).
-  if (IsLearnedPlanner(o.planner) || (o.agents.rfind("planner:", 0) == 0 && IsLearnedPlanner(o.agents.substr(8)))) {
+  const std::string agents_planner = agents_name.rfind("planner:", 0) == 0 ? agents_name.substr(8) : "";
+  if (IsLearnedPlanner(planner_name) || IsLearnedPlanner(agents_planner)) {
     config["device"] = o.device;
     if (o.device != "cpu") config["batch"] = o.batch;
+    if (o.plan_cost_weight != 0.0) config["plan_cost_weight"] = o.plan_cost_weight;
   } else if (o.device != "cpu") {
     config["device"] = o.device;
+  }
+  // The weights' identity: a run of another checkpoint at the same path is
+  // another run (resume and merge refuse to mix them).
+  std::string checkpoint_sha;
+  for (const auto& [key, name] : {std::pair{"checkpoint_sha256", planner_name}, std::pair{"agents_checkpoint_sha256", agents_planner}}) {
+    const std::string file = LearnedPlannerFile(name);
+    if (file.empty()) continue;
+    Result<std::string> d = Sha256File(file);
+    if (!d.ok()) {
+      fmt::print(stderr, "tarmac run: {}\n", d.error().message);
+      return kExitInputError;
+    }
+    config[key] = *d;
+    if (std::string_view(key) == "checkpoint_sha256") checkpoint_sha = *d;
   }
   Result<std::unique_ptr<ResultsStore>> store = ResultsStore::Open(o.db);
   if (!store.ok()) {
@@ -373,6 +405,7 @@ int RunRun(const RunOptions& o) {
     info.name = o.run_name.empty() ? fmt::format("{}-{}", o.planner, UtcNow()) : o.run_name;
     info.planner = o.planner;
     info.agents = o.agents;
+    info.checkpoint_sha256 = checkpoint_sha;
     info.config_json = config.dump();
     info.suite_sha256 = suite_sha;
     info.git_rev = TARMAC_GIT_REV;
@@ -458,9 +491,14 @@ void AddRunCommand(CLI::App* app) {
   cmd->add_option("--scenarios", o->scenarios,
                   "Scenario files, folders, globs or .suite files (default: the embedded suite)");
   cmd->add_option("--planner", o->planner,
-                  "log, constant-velocity, idm, pdm, transformer:CKPT, diffusion:CKPT, torchscript:PATH")
-      ->capture_default_str();
+                  "log, constant-velocity, idm, pdm, transformer:CKPT, diffusion:CKPT, torchscript:PATH; transformer or "
+                  "diffusion alone: the checkpoint shipped in models/ (default: transformer; pdm in a build without LibTorch)");
   cmd->add_option("--device", o->device, "Learned planners: cpu or cuda")->capture_default_str();
+  CLI::Option* plan_cost_weight =
+      cmd->add_option("--plan-cost-weight", o->plan_cost_weight,
+                      "Learned planners: drive the candidate (transformer mode, or one of 6 diffusion samples) with "
+                      "the best log-probability - W * plan cost (off-lane, collision; docs/learned-planners.md); 0: off "
+                      "(default: 0; 1 for the default planner)");
   cmd->add_option("--agents", o->agents, "log, idm, or planner:NAME")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
   cmd->add_option("--batch", o->batch, "Scenarios in lock-step at once")->capture_default_str();
@@ -472,7 +510,10 @@ void AddRunCommand(CLI::App* app) {
   cmd->add_option("--horizon", o->horizon, "Steps to simulate (0: to the end of each log)");
   cmd->add_flag("--no-traces", o->no_traces, "Do not store per-step traces (smaller database)");
   cmd->add_flag("--json", o->json, "Print the summary as JSON (no progress output)");
-  cmd->callback([o] { SetCommand([o] { return RunRun(*o); }); });
+  cmd->callback([o, plan_cost_weight] {
+    o->plan_cost_weight_given = plan_cost_weight->count() > 0;
+    SetCommand([o] { return RunRun(*o); });
+  });
 }
 
 }  // namespace tarmac

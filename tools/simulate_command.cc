@@ -27,6 +27,7 @@ struct SimulateOptions {
   int batch = 0;
   int horizon = 0;
   bool json = false;
+  double plan_cost_weight = 0.0;  // learned planners: choose among candidates by plan cost (0: off)
   std::string device = "cpu";
   int64_t seed = 0;
 };
@@ -86,13 +87,13 @@ Result<std::unique_ptr<AgentModel>> MakeAgents(const std::string& name, const Pl
 namespace {
 
 int RunSimulate(const SimulateOptions& o) {
-  const PlannerOptions po{std::max(1, o.threads), o.device, o.seed};
-  Result<std::unique_ptr<Planner>> planner = MakePlanner(o.planner, po);
+  const PlannerOptions po{std::max(1, o.threads), o.device, o.seed, o.plan_cost_weight};
+  Result<std::unique_ptr<Planner>> planner = MakePlanner(ResolvePlannerName(o.planner), po);
   if (!planner.ok()) {
     fmt::print(stderr, "tarmac simulate: {}\n", planner.error().message);
     return kExitInputError;
   }
-  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(o.agents, po);
+  Result<std::unique_ptr<AgentModel>> agents = MakeAgents(ResolvePlannerName(o.agents), po);
   if (!agents.ok()) {
     fmt::print(stderr, "tarmac simulate: {}\n", agents.error().message);
     return kExitInputError;
@@ -198,6 +199,10 @@ void AddSimulateCommand(CLI::App* app) {
   cmd->add_option("--horizon", o->horizon, "Steps to simulate (0: to the end of the log)");
   cmd->add_flag("--json", o->json, "Machine-readable output");
   cmd->add_option("--device", o->device, "Learned planners: cpu or cuda")->capture_default_str();
+  cmd->add_option("--plan-cost-weight", o->plan_cost_weight,
+                  "Learned planners: drive the candidate (transformer mode, or one of 6 diffusion samples) with the "
+                  "best log-probability - W * plan cost (off-lane, collision; docs/learned-planners.md); 0: off")
+      ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for stochastic planners (the diffusion planner's noise)");
   cmd->callback([o] { SetCommand([o] { return RunSimulate(*o); }); });
 }

@@ -15,9 +15,9 @@
 namespace tarmac::learned {
 
 struct PlanCostParams {
-  int steps = 40;                 // poses checked: the first 4 s (later ones barely shape the next tick's command)
+  int steps = 80;                 // poses checked: all 8 s (with 4 s, slow drifts off the road showed too late)
   double lane_half_width_m = 2.0;  // distance to the nearest lane centre-line point that costs nothing [m]
-  double front_margin_m = 1.0;    // added to the summed half-lengths of ego and mover [m]
+  double front_margin_m = 2.0;    // added to the summed half-lengths of ego and mover [m]
   double side_margin_m = 0.3;     // added to the summed half-widths [m]
   double off_lane_weight = 1.0;
   double collision_weight = 10.0;
