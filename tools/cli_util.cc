@@ -62,7 +62,7 @@ std::string ResolvePlannerName(const std::string& name) {
   if (name.rfind(kAgentsPrefix, 0) == 0) {
     return std::string(kAgentsPrefix) + ResolvePlannerName(name.substr(kAgentsPrefix.size()));
   }
-  if (name == "transformer" || name == "diffusion") return name + ":" + (ShippedModelsDir() / (name + ".ckpt")).string();
+  if (name == "transformer") return name + ":" + (ShippedModelsDir() / (name + ".ckpt")).string();
   return name;
 }
 

@@ -34,9 +34,10 @@ std::filesystem::path DefaultSuiteDir();
 // models/README.md): transformer.ckpt, the default planner of `tarmac run`.
 std::filesystem::path ShippedModelsDir();
 
-// A planner or agents name with the shipped checkpoints filled in: a bare
-// "transformer" or "diffusion" (also after "planner:") becomes
-// "KIND:<ShippedModelsDir()>/KIND.ckpt"; every other name is returned as is.
+// A planner or agents name with the shipped checkpoint filled in: a bare
+// "transformer" (also after "planner:") becomes
+// "transformer:<ShippedModelsDir()>/transformer.ckpt"; every other name is
+// returned as is.
 std::string ResolvePlannerName(const std::string& name);
 
 // The file behind a resolved learned planner's name (KIND:PATH), "" for the

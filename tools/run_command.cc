@@ -296,7 +296,7 @@ int RunRun(const RunOptions& given) {
   }
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const PlannerOptions po{threads, o.device, o.seed, o.plan_cost_weight};
-  // Bare "transformer" / "diffusion" name the shipped checkpoints (models/).
+  // A bare "transformer" names the shipped checkpoint (models/).
   const std::string planner_name = ResolvePlannerName(o.planner), agents_name = ResolvePlannerName(o.agents);
   Result<std::unique_ptr<Planner>> planner = MakePlanner(planner_name, po);
   if (!planner.ok()) {
@@ -491,8 +491,8 @@ void AddRunCommand(CLI::App* app) {
   cmd->add_option("--scenarios", o->scenarios,
                   "Scenario files, folders, globs or .suite files (default: the embedded suite)");
   cmd->add_option("--planner", o->planner,
-                  "log, constant-velocity, idm, pdm, transformer:CKPT, diffusion:CKPT, torchscript:PATH; transformer or "
-                  "diffusion alone: the checkpoint shipped in models/ (default: transformer; pdm in a build without LibTorch)");
+                  "log, constant-velocity, idm, pdm, transformer:CKPT, diffusion:CKPT, torchscript:PATH; transformer "
+                  "alone: the checkpoint shipped in models/ (the default; pdm in a build without LibTorch)");
   cmd->add_option("--device", o->device, "Learned planners: cpu or cuda")->capture_default_str();
   CLI::Option* plan_cost_weight =
       cmd->add_option("--plan-cost-weight", o->plan_cost_weight,

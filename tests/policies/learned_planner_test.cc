@@ -19,6 +19,8 @@
 #include "sim/runner.h"
 #include "sim/thread_pool.h"
 #include "tests/policies/small_model_config.h"
+#include "store/results_store.h"
+#include "tests/support/shell.h"
 #include "tests/support/test_data.h"
 
 namespace tarmac::learned {
@@ -183,6 +185,46 @@ TEST_CASE("choosing candidates by plan cost drives real scenarios reproducibly",
     REQUIRE_FALSE(negative.ok());
     CHECK(negative.error().message.find("--plan-cost-weight -1") != std::string::npos);
   }
+}
+
+TEST_CASE("tarmac run's default planner is the shipped transformer with plan costs, its checkpoint recorded",
+          "[learned][planner][cli]") {
+  const std::filesystem::path dir = testing::FreshTempDir("tarmac_default_planner_test");
+  const std::string scenario = (testing::SourceDir() / "suites/default/commonroad/USA_Lanker-1_1_T-1.xml").string();
+  const std::string db = (dir / "r.db").string();
+  const testing::ShellRun sha = testing::RunShell("sha256sum " + (testing::SourceDir() / "models/transformer.ckpt").string());
+  REQUIRE(sha.code == 0);
+  const std::string shipped = sha.out.substr(0, 64);
+  // The default, then the same planner named with the plan costs off.
+  REQUIRE(testing::RunTarmac("run --scenarios " + scenario + " --horizon 20 --threads 1 --db " + db).code == 0);
+  REQUIRE(testing::RunTarmac("run --planner transformer --plan-cost-weight 0 --scenarios " + scenario +
+                             " --horizon 20 --threads 1 --db " + db).code == 0);
+  Result<std::unique_ptr<ResultsStore>> store = ResultsStore::Open(db, /*read_only=*/true);
+  REQUIRE(store.ok());
+  for (int64_t id : {1, 2}) {
+    Result<RunInfo> run = (*store)->GetRun(id);
+    REQUIRE(run.ok());
+    CHECK(run->planner == "transformer");
+    CHECK(run->checkpoint_sha256 == shipped);
+    const nlohmann::json config = nlohmann::json::parse(run->config_json);
+    CHECK(config.at("checkpoint_sha256") == shipped);
+    CHECK(config.value("plan_cost_weight", 0.0) == (id == 1 ? 1.0 : 0.0));
+    Result<std::vector<ResultRow>> rows = (*store)->Results(id);
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 1);
+    CHECK(rows->front().status == ScenarioStatus::kOk);
+  }
+  // Resuming with other weights behind the same planner name is refused.
+  const std::filesystem::path ckpt = dir / "m.ckpt";
+  std::filesystem::copy_file(SmallCheckpoint("transformer"), ckpt);
+  const std::string args = "run --planner transformer:" + ckpt.string() + " --scenarios " + scenario +
+                           " --horizon 20 --threads 1 --db " + db;
+  REQUIRE(testing::RunTarmac(args).code == 0);
+  std::filesystem::copy_file(testing::SourceDir() / "models/transformer.ckpt", ckpt,
+                             std::filesystem::copy_options::overwrite_existing);
+  const testing::ShellRun other = testing::RunTarmac(args + " --resume 3");
+  CHECK(other.code == 2);
+  CHECK(other.err.find("checkpoint_sha256") != std::string::npos);
 }
 
 TEST_CASE("a TorchScript module following the contract drives a real scenario", "[learned][planner][torchscript]") {
