@@ -27,9 +27,17 @@ torch::Tensor OffLaneCost(const torch::Tensor& poses, const torch::Tensor& obs, 
   const torch::Tensor points = Block(obs, io::kLanePointsBlock).view({b, kMP, io::kLanePointDim}).narrow(-1, 0, 2) *
                                io::kPositionScale;                                                             // [B, MP, 2]
   const torch::Tensor valid = Block(obs, io::kLanePointMask) > 0.5f;                                          // [B, MP]
-  torch::Tensor d2 = (xy.unsqueeze(3) - points.view({b, 1, 1, kMP, 2})).pow(2).sum(-1);                     // [B, N, S, MP]
-  d2 = d2.masked_fill(valid.logical_not().view({b, 1, 1, kMP}), 1e8);
-  const torch::Tensor nearest = d2.amin(-1).clamp_min(1e-6).sqrt();                                           // [B, N, S]
+  torch::Tensor nearest;                                                                                      // [B, N, S]
+  if (b == 1) {
+    // One observation (the CPU planners' case): only its valid points.
+    const torch::Tensor kept = points[0].index({valid[0]});                                                  // [V, 2]
+    if (kept.size(0) == 0) return torch::zeros({b, xy.size(1)}, xy.options());
+    nearest = (xy.unsqueeze(3) - kept.view({1, 1, 1, -1, 2})).pow(2).sum(-1).amin(-1).clamp_min(1e-6).sqrt();
+  } else {
+    torch::Tensor d2 = (xy.unsqueeze(3) - points.view({b, 1, 1, kMP, 2})).pow(2).sum(-1);                   // [B, N, S, MP]
+    d2 = d2.masked_fill(valid.logical_not().view({b, 1, 1, kMP}), 1e8);
+    nearest = d2.amin(-1).clamp_min(1e-6).sqrt();
+  }
   const torch::Tensor cost = torch::relu(nearest - p.lane_half_width_m).pow(2).sum(-1);                      // [B, N]
   return cost * valid.any(1).to(cost.dtype()).unsqueeze(1);
 }
