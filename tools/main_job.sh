@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: `tarmac run` with no arguments — the embedded default suite,
-# the default planner (pdm) among reactive agents (idm), results into
+# the default planner (the shipped transformer, models/README.md, with plan
+# costs) among reactive agents (idm), results into
 # ./tarmac.db — after checking that every scenario of the suite is valid.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
