@@ -22,13 +22,13 @@ constexpr int64_t kH = io::kFutureSteps;
 
 std::string Shape(const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes().vec(), ", ")); }
 
-// Checks a batch's output against the contract and brings it to the CPU as
-// contiguous float32.
 // Guidance step per unit of plan-cost gradient and of --plan-cost-weight:
 // a collision of ~0.3 penetration over ~1 s moves the speed increments by
 // ~0.1 (0.2 m per step) per DDIM step (docs/learned-planners.md).
 constexpr double kCostGuidanceGain = 3e-4;
 
+// Checks a batch's output against the contract and brings it to the CPU as
+// contiguous float32.
 Result<BatchOutput> CheckOutput(torch::Tensor poses, torch::Tensor scores, int64_t b, const std::string& who) {
   const std::string want = fmt::format(
       "the contract (docs/model-io.md) wants Tensor[{0}, {1}, 3] or (Tensor[{0}, N, {1}, 3], Tensor[{0}, N]) with "
@@ -241,6 +241,9 @@ Result<std::unique_ptr<TorchPlanner>> LoadTorchPlanner(const std::string& kind, 
   if (runtime.threads < 1) return Error{fmt::format("threads {} must be at least 1", runtime.threads)};
   Result<torch::Device> device = ResolveDevice(runtime.device);
   if (!device.ok()) return device.error();
+  if (!(runtime.plan_cost_weight >= 0.0) || !std::isfinite(runtime.plan_cost_weight)) {
+    return Error{fmt::format("--plan-cost-weight {} must be a finite number >= 0", runtime.plan_cost_weight)};
+  }
   // On the CPU every forward pass runs on one torch thread (the requests are
   // split across the run's thread pool instead: TorchPlanner::Plan).
   SetTorchThreads(device->is_cpu() ? 1 : runtime.threads);
@@ -282,9 +285,6 @@ Result<std::unique_ptr<TorchPlanner>> LoadTorchPlanner(const std::string& kind, 
       }
     } else {
       return Error{fmt::format("unknown learned planner kind '{}'", kind)};
-    }
-    if (!(runtime.plan_cost_weight >= 0.0) || !std::isfinite(runtime.plan_cost_weight)) {
-      return Error{fmt::format("--plan-cost-weight {} must be a finite number >= 0", runtime.plan_cost_weight)};
     }
     planner->SetCostWeight(runtime.plan_cost_weight);
     // Warm-up: one all-padding observation, output checked against the contract.
