@@ -227,6 +227,9 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
                              o.augment.lateral_m, o.augment.heading_rad, o.augment.speed_frac)};
   }
   if (o.data.empty()) return Error{"--data: no scenario files"};
+  if (o.ego_history < 1 || o.ego_history > io::kHistorySteps) {
+    return Error{fmt::format("--ego-history {} must be in [1, {}]", o.ego_history, io::kHistorySteps)};
+  }
   if (o.world < 1 || o.rank < 0 || o.rank >= o.world) {
     return Error{fmt::format("data-parallel rank {} of {} is not a valid rank", o.rank, o.world)};
   }

@@ -186,6 +186,9 @@ TEST_CASE("bad training options are refused by name", "[learned][train]") {
   o.heads = 5;
   CHECK(TrainModel(o, {}).error().message == "hyper-parameters: heads 5 does not divide dim 32");
   o = Tiny("transformer", Temp("bad.ckpt"));
+  o.ego_history = 22;
+  CHECK(TrainModel(o, {}).error().message == "--ego-history 22 must be in [1, 21]");
+  o = Tiny("transformer", Temp("bad.ckpt"));
   o.data = {"/nonexistent/file.pb"};
   Result<TrainSummary> r = TrainModel(o, {});
   REQUIRE_FALSE(r.ok());
