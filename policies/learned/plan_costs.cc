@@ -8,7 +8,7 @@ namespace tarmac::learned {
 namespace {
 
 namespace io = model_io;
-constexpr int64_t kT = io::kHistorySteps, kK = io::kMaxAgents, kMP = io::kMaxLanes * io::kLanePoints;
+constexpr int64_t kT = io::kHistorySteps, kK = io::kMaxAgents;
 
 torch::Tensor Block(const torch::Tensor& obs, const io::Block& b) {
   return obs.narrow(1, static_cast<int64_t>(b.offset), static_cast<int64_t>(b.size));
@@ -23,21 +23,35 @@ torch::Tensor Head(const torch::Tensor& poses, int steps) {
 
 torch::Tensor OffLaneCost(const torch::Tensor& poses, const torch::Tensor& obs, const PlanCostParams& p) {
   const int64_t b = obs.size(0);
+  constexpr int64_t kM = io::kMaxLanes, kP = io::kLanePoints;
   const torch::Tensor xy = Head(poses, p.steps).narrow(-1, 0, 2);                                             // [B, N, S, 2]
-  const torch::Tensor points = Block(obs, io::kLanePointsBlock).view({b, kMP, io::kLanePointDim}).narrow(-1, 0, 2) *
-                               io::kPositionScale;                                                             // [B, MP, 2]
-  const torch::Tensor valid = Block(obs, io::kLanePointMask) > 0.5f;                                          // [B, MP]
+  const torch::Tensor points = Block(obs, io::kLanePointsBlock).view({b, kM, kP, io::kLanePointDim}).narrow(-1, 0, 2) *
+                               io::kPositionScale;                                                             // [B, M, P, 2]
+  const torch::Tensor mask = Block(obs, io::kLanePointMask).view({b, kM, kP}) > 0.5f;                         // [B, M, P]
+  // Segments between consecutive points; a lane's last valid point ends its
+  // last segment (a lane of one point is a segment of length 0). The valid
+  // points are a prefix of the row, so segment i is valid with point i.
+  const torch::Tensor a = points.narrow(2, 0, kP - 1);
+  const torch::Tensor e = torch::where(mask.narrow(2, 1, kP - 1).unsqueeze(-1), points.narrow(2, 1, kP - 1), a);
+  const torch::Tensor from = a.reshape({b, -1, 2}), along = (e - a).reshape({b, -1, 2});                      // [B, G, 2]
+  const torch::Tensor valid = mask.narrow(2, 0, kP - 1).reshape({b, -1});                                     // [B, G]
+  auto distance = [&](const torch::Tensor& q, const torch::Tensor& o, const torch::Tensor& d) {
+    // q [B, N, S, 2] to the segments o + u d, u in [0, 1] ([B, G, 2]): [B, N, S, G].
+    const torch::Tensor rel = q.unsqueeze(3) - o.view({o.size(0), 1, 1, -1, 2});
+    const torch::Tensor dd = d.view({d.size(0), 1, 1, -1, 2});
+    const torch::Tensor u = ((rel * dd).sum(-1) / dd.pow(2).sum(-1).clamp_min(1e-6)).clamp(0.0, 1.0).detach();
+    return (rel - u.unsqueeze(-1) * dd).pow(2).sum(-1);
+  };
   torch::Tensor nearest;                                                                                      // [B, N, S]
   if (b == 1) {
-    // One observation (the CPU planners' case): only its valid points.
-    const torch::Tensor kept = points[0].index({valid[0]});                                                  // [V, 2]
-    if (kept.size(0) == 0) return torch::zeros({b, xy.size(1)}, xy.options());
-    nearest = (xy.unsqueeze(3) - kept.view({1, 1, 1, -1, 2})).pow(2).sum(-1).amin(-1).clamp_min(1e-6).sqrt();
+    // One observation (the CPU planners' case): only its valid segments.
+    const torch::Tensor keep = valid[0];
+    if (!keep.any().item<bool>()) return torch::zeros({b, xy.size(1)}, xy.options());
+    nearest = distance(xy, from[0].index({keep}).unsqueeze(0), along[0].index({keep}).unsqueeze(0));
   } else {
-    torch::Tensor d2 = (xy.unsqueeze(3) - points.view({b, 1, 1, kMP, 2})).pow(2).sum(-1);                   // [B, N, S, MP]
-    d2 = d2.masked_fill(valid.logical_not().view({b, 1, 1, kMP}), 1e8);
-    nearest = d2.amin(-1).clamp_min(1e-6).sqrt();
+    nearest = distance(xy, from, along).masked_fill(valid.logical_not().view({b, 1, 1, -1}), 1e8);
   }
+  nearest = nearest.amin(-1).clamp_min(1e-6).sqrt();
   const torch::Tensor cost = torch::relu(nearest - p.lane_half_width_m).pow(2).sum(-1);                      // [B, N]
   return cost * valid.any(1).to(cost.dtype()).unsqueeze(1);
 }

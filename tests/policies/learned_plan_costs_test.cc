@@ -128,6 +128,48 @@ TEST_CASE("plan costs: driving into the mover ahead costs, a mover behind does n
   CHECK(c[0][0].item<double>() < c[0][1].item<double>());
 }
 
+// An observation with one straight lane along the x axis: `points` points
+// 3 m apart from x = 0 (lane 0), nothing else.
+torch::Tensor StraightLane(int points) {
+  torch::Tensor obs = torch::zeros({1, static_cast<int64_t>(io::kObservationFloats)});
+  float* o = obs.data_ptr<float>();
+  for (int p = 0; p < points; ++p) {
+    float* point = o + io::kLanePointsBlock.offset + static_cast<size_t>(p) * io::kLanePointDim;
+    point[0] = static_cast<float>(3.0 * p / io::kPositionScale);
+    point[2] = 1.0f;  // cos of the lane's direction
+    o[io::kLanePointMask.offset + static_cast<size_t>(p)] = 1.0f;
+  }
+  return obs;
+}
+
+// Poses at (x, y) for x = x0, x0 + 3, ... (heading 0), [1, 1, H, 3].
+torch::Tensor Line(double x0, double y) {
+  torch::Tensor poses = torch::zeros({1, 1, kH, io::kPoseDim});
+  for (int64_t h = 0; h < kH; ++h) {
+    poses[0][0][h][0] = x0 + 3.0 * static_cast<double>(h % 19);
+    poses[0][0][h][1] = y;
+  }
+  return poses;
+}
+
+TEST_CASE("plan costs: the off-lane distance is to the centre line, not to its resampled points", "[learned][costs]") {
+  PlanCostParams p;
+  p.lane_half_width_m = 0.5;
+  const torch::Tensor obs = StraightLane(io::kLanePoints);
+  // Half-way between two points (1.5 m from both) but on the line.
+  CHECK(OffLaneCost(Line(1.5, 0.0), obs, p).item<double>() == Approx(0.0).margin(1e-9));
+  // 1 m to the side: 0.5 m beyond the half-width at each of the H poses.
+  CHECK(OffLaneCost(Line(1.5, 1.0), obs, p).item<double>() == Approx(0.25 * kH).epsilon(1e-4));
+  // The batched path (B > 1) gives the same numbers.
+  const torch::Tensor two = OffLaneCost(torch::cat({Line(1.5, 0.0), Line(1.5, 1.0)}, 0), torch::cat({obs, obs}, 0), p);
+  CHECK(two[0][0].item<double>() == Approx(0.0).margin(1e-9));
+  CHECK(two[1][0].item<double>() == Approx(0.25 * kH).epsilon(1e-4));
+  // A lane of one point is that point: 1.5 m away along x, 1 m beyond.
+  torch::Tensor at = torch::zeros({1, 1, kH, io::kPoseDim});
+  at.select(-1, 0).fill_(1.5);
+  CHECK(OffLaneCost(at, StraightLane(1), p).item<double>() == Approx(1.0 * kH).epsilon(1e-4));
+}
+
 TEST_CASE("plan costs: an observation with no lanes and no movers costs nothing", "[learned][costs]") {
   const torch::Tensor obs = torch::zeros({1, static_cast<int64_t>(io::kObservationFloats)});
   const torch::Tensor poses = torch::randn({1, 3, kH, io::kPoseDim}) * 20.0;
