@@ -322,6 +322,10 @@ void AddTrainCommand(CLI::App* app) {
   cmd->add_option("--resume", t.resume, "Continue from this run's checkpoint (same options and data)");
   cmd->add_option("--loss-csv", t.loss_csv, "Write the per-epoch losses as CSV");
   cmd->add_option("--stride", t.stride, "Log steps between two samples of one vehicle")->capture_default_str();
+  cmd->add_option("--pose-loss-weight", t.pose_loss_weight,
+                  "Diffusion: weight of the error of the summed poses (5 m, 5 m, 0.5 rad units) added to the increments' "
+                  "x-start error")
+      ->capture_default_str();
   cmd->add_option("--max-batches", t.max_batches, "Batches per epoch, 0: all (quick runs)")->capture_default_str();
   cmd->add_option("--dim", t.dim, "Token width")->capture_default_str();
   cmd->add_option("--heads", t.heads, "Attention heads")->capture_default_str();

@@ -258,7 +258,7 @@ torch::Tensor DiffusionPlannerImpl::Denoise(const SceneTokens& scene, const torc
 }
 
 torch::Tensor DiffusionPlannerImpl::Loss(const torch::Tensor& obs, const torch::Tensor& target, const torch::Tensor& mask,
-                                         const torch::Tensor& t, const torch::Tensor& noise) {
+                                         const torch::Tensor& t, const torch::Tensor& noise, double pose_weight) {
   // Hold the last valid pose past the log's end (step 0 is always valid).
   const torch::Tensor last =
       std::get<0>((torch::arange(kH, t.options()).unsqueeze(0) * (mask > 0.5f).to(torch::kLong)).cummax(1));
@@ -268,7 +268,13 @@ torch::Tensor DiffusionPlannerImpl::Loss(const torch::Tensor& obs, const torch::
                                .to(target.options()).index_select(0, t).view({-1, 1, 1});
   const torch::Tensor x_t = ab.sqrt() * x0 + (1.0 - ab).sqrt() * noise;
   const torch::Tensor pred = Denoise(encoder_->forward(obs), x_t, t);
-  const torch::Tensor err = (pred - x0).pow(2).sum(-1);  // [B, H]
+  torch::Tensor err = (pred - x0).pow(2).sum(-1);  // [B, H]
+  if (pose_weight > 0.0) {
+    const torch::Tensor miss = PosesFromSteps(pred) - filled;
+    const torch::Tensor scale = torch::tensor({5.0f, 5.0f, 0.5f}, miss.options());  // kPoseLossScale
+    const torch::Tensor d = torch::cat({miss.narrow(-1, 0, 2), WrapAngle(miss.narrow(-1, 2, 1))}, -1) / scale;
+    err = err + pose_weight * d.pow(2).sum(-1);
+  }
   return (err * mask).sum() / mask.sum().clamp_min(1.0);
 }
 

@@ -107,9 +107,13 @@ class DiffusionPlannerImpl : public torch::nn::Module {
   // DDPM training loss: masked mean squared error of the x-start prediction
   // (normalised units). `target` [B, H, 3] metres / radians with `mask` [B, H];
   // steps past the log's end are filled with the last valid pose. `t` [B]
-  // and `noise` [B, H, 3] are drawn by the caller (seeded).
+  // and `noise` [B, H, 3] are drawn by the caller (seeded). With
+  // `pose_weight` > 0 the error of the poses the increments sum to is added,
+  // that many times, in units of kPoseLossScale (5 m, 5 m, 0.5 rad): the same
+  // optimum (the conditional mean), but a drift that builds up over the
+  // horizon is no longer nearly free.
   torch::Tensor Loss(const torch::Tensor& obs, const torch::Tensor& target, const torch::Tensor& mask,
-                     const torch::Tensor& t, const torch::Tensor& noise);
+                     const torch::Tensor& t, const torch::Tensor& noise, double pose_weight = 0.0);
   // Deterministic DDIM (eta = 0) over sample_steps steps from `noise`
   // [B, H, 3] (drawn by the caller, one seed per request). Poses [B, H, 3] in
   // metres / radians. With `guidance`, every x-start estimate takes one

@@ -31,6 +31,7 @@ struct TrainOptions {
   int threads = 1;                    // torch intra-op threads and feature-building threads (>= 1), per rank
   int stride = 5;                     // log steps between two samples of one track
   int max_batches = 0;                // per epoch, 0: all (quick runs and tests)
+  double pose_loss_weight = 0.0;      // diffusion: weight of the pose-space error (DiffusionPlannerImpl::Loss)
   // Model size (hyper-parameters recorded in the checkpoint).
   int dim = 128, heads = 4, encoder_layers = 3, decoder_layers = 2, feedforward = 256, modes = 6;
   int ego_history = 1;                // steps of its own past the actor's token sees (1: now only)

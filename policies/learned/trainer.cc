@@ -172,11 +172,14 @@ Result<void> WriteLossCsv(const std::string& path, const std::vector<EpochRecord
 nlohmann::json OptionsJson(const TrainOptions& o) {
   // Not "epochs": a resumed run may go on for longer (the learning-rate
   // schedule then changes from where it resumed).
-  return {{"batch", o.batch},   {"lr", o.lr},
+  nlohmann::json j = {{"batch", o.batch},   {"lr", o.lr},
           {"weight_decay", o.weight_decay}, {"seed", o.seed}, {"val_fraction", o.val_fraction},
           {"stride", o.stride},        {"max_batches", o.max_batches},
           {"augment", {{"probability", o.augment.probability}, {"lateral_m", o.augment.lateral_m},
                        {"heading_rad", o.augment.heading_rad}, {"speed_frac", o.augment.speed_frac}}}};
+  // Recorded only when used, so checkpoints from before it resume unchanged.
+  if (o.pose_loss_weight != 0.0) j["pose_loss_weight"] = o.pose_loss_weight;
+  return j;
 }
 
 class Trainer {
@@ -226,6 +229,13 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
     return Error{fmt::format("--augment-lateral {}, --augment-heading {} must be >= 0 and --augment-speed {} in [0, 1)",
                              o.augment.lateral_m, o.augment.heading_rad, o.augment.speed_frac)};
   }
+  if (!(o.pose_loss_weight >= 0.0) || !std::isfinite(o.pose_loss_weight)) {
+    return Error{fmt::format("--pose-loss-weight {} must be a finite number >= 0", o.pose_loss_weight)};
+  }
+  if (o.pose_loss_weight != 0.0 && o.model != "diffusion") {
+    return Error{fmt::format("--pose-loss-weight {} is for the diffusion model (the transformer's loss is already in "
+                             "metres)", o.pose_loss_weight)};
+  }
   if (o.data.empty()) return Error{"--data: no scenario files"};
   if (o.ego_history < 1 || o.ego_history > io::kHistorySteps) {
     return Error{fmt::format("--ego-history {} must be in [1, {}]", o.ego_history, io::kHistorySteps)};
@@ -270,6 +280,10 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
     }
     const nlohmann::json& tr = ckpt->info.training;
     const nlohmann::json mine = OptionsJson(o);
+    if (tr.contains("options") && tr["options"].contains("pose_loss_weight") && !mine.contains("pose_loss_weight")) {
+      return Error{fmt::format("--resume {}: it was trained with pose_loss_weight = {}, this command has 0", o.resume,
+                               tr["options"]["pose_loss_weight"].dump())};
+    }
     for (const auto& [key, value] : mine.items()) {
       if (!tr.contains("options") || !tr["options"].contains(key) || tr["options"][key] != value) {
         return Error{fmt::format("--resume {}: it was trained with {} = {}, this command has {}", o.resume, key,
@@ -372,7 +386,7 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
             t = t.narrow(0, static_cast<int64_t>(lo - from), static_cast<int64_t>(hi - lo));
             noise = noise.narrow(0, static_cast<int64_t>(lo - from), static_cast<int64_t>(hi - lo));
           }
-          loss = model.diffusion->Loss(b->obs, b->target, b->mask, t, noise);
+          loss = model.diffusion->Loss(b->obs, b->target, b->mask, t, noise, o.pose_loss_weight);
           if (dp) loss = loss * mask_share;
         }
         adam.ZeroGrad();
@@ -421,7 +435,7 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
             const int64_t n = b->obs.size(0);
             const torch::Tensor t = torch::randint(0, config.diffusion_steps, {n}, g, torch::kLong);
             const torch::Tensor noise = torch::randn({n, kH, io::kPoseDim}, g, torch::kFloat);
-            val_sum += model.diffusion->Loss(b->obs, b->target, b->mask, t, noise).item<double>();
+            val_sum += model.diffusion->Loss(b->obs, b->target, b->mask, t, noise, o.pose_loss_weight).item<double>();
             driven = model.diffusion->Sample(b->obs, torch::randn({n, kH, io::kPoseDim}, g, torch::kFloat));
           }
           AddErrors(driven, *b, &ade_sum, &fde_sum, &ade_n, &fde_n);

@@ -172,6 +172,37 @@ TEST_CASE("diffusion training runs and its checkpoint drives as a planner", "[le
   REQUIRE(p.ok());
 }
 
+TEST_CASE("the diffusion pose loss changes the training and is recorded for resuming", "[learned][train]") {
+  TrainOptions a = Tiny("diffusion", Temp("pose_a.ckpt"));
+  a.stop_after = 1;
+  REQUIRE(TrainModel(a, {}).ok());
+  TrainOptions b = a;
+  b.out = Temp("pose_b.ckpt");
+  b.pose_loss_weight = 1.0;
+  const Result<TrainSummary> rb = TrainModel(b, {});
+  REQUIRE(rb.ok());
+  // The weighted poses' error adds to the loss and moves the weights elsewhere.
+  const Result<learned::LoadedCheckpoint> ca = learned::LoadCheckpoint(a.out, "diffusion");
+  REQUIRE(ca.ok());
+  CHECK(rb->train_loss > ca->info.training["history"][0]["train_loss"].get<double>());
+  CHECK_FALSE(SameWeights(a.out, b.out));
+  // Resuming either with the other weight is refused by name.
+  TrainOptions c = b;
+  c.resume = b.out;
+  c.out = Temp("pose_c.ckpt");
+  c.pose_loss_weight = 0.0;
+  Result<TrainSummary> r = TrainModel(c, {});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "--resume " + b.out + ": it was trained with pose_loss_weight = 1.0, this command has 0");
+  c = a;
+  c.resume = a.out;
+  c.out = Temp("pose_c.ckpt");
+  c.pose_loss_weight = 2.0;
+  r = TrainModel(c, {});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "--resume " + a.out + ": it was trained with pose_loss_weight = (none), this command has 2.0");
+}
+
 TEST_CASE("bad training options are refused by name", "[learned][train]") {
   TrainOptions o = Tiny("transformer", Temp("bad.ckpt"));
   o.model = "rnn";
@@ -188,6 +219,13 @@ TEST_CASE("bad training options are refused by name", "[learned][train]") {
   o = Tiny("transformer", Temp("bad.ckpt"));
   o.ego_history = 22;
   CHECK(TrainModel(o, {}).error().message == "--ego-history 22 must be in [1, 21]");
+  o = Tiny("diffusion", Temp("bad.ckpt"));
+  o.pose_loss_weight = -1.0;
+  CHECK(TrainModel(o, {}).error().message == "--pose-loss-weight -1 must be a finite number >= 0");
+  o = Tiny("transformer", Temp("bad.ckpt"));
+  o.pose_loss_weight = 1.0;
+  CHECK(TrainModel(o, {}).error().message ==
+        "--pose-loss-weight 1 is for the diffusion model (the transformer's loss is already in metres)");
   o = Tiny("transformer", Temp("bad.ckpt"));
   o.data = {"/nonexistent/file.pb"};
   Result<TrainSummary> r = TrainModel(o, {});
