@@ -43,6 +43,9 @@ nn::TransformerDecoder Decoder(const ModelConfig& c) {
 // The transformer head's per-step increment scale: x, y [m], heading [rad].
 torch::Tensor StepScale(const torch::Tensor& like) { return torch::tensor({2.0f, 2.0f, 0.05f}, like.options()); }
 
+// The units of the diffusion loss's pose term: x, y [m], heading [rad].
+constexpr float kPoseLossScale[3] = {5.0f, 5.0f, 0.5f};
+
 // Poses [B, H, 3] from normalised per-step increments [B, H, 3]: the running
 // sums of the increments times StepScale (the actor frame's origin is pose 0).
 torch::Tensor PosesFromSteps(const torch::Tensor& steps) { return (steps * StepScale(steps)).cumsum(1); }
@@ -271,7 +274,7 @@ torch::Tensor DiffusionPlannerImpl::Loss(const torch::Tensor& obs, const torch::
   torch::Tensor err = (pred - x0).pow(2).sum(-1);  // [B, H]
   if (pose_weight > 0.0) {
     const torch::Tensor miss = PosesFromSteps(pred) - filled;
-    const torch::Tensor scale = torch::tensor({5.0f, 5.0f, 0.5f}, miss.options());  // kPoseLossScale
+    const torch::Tensor scale = torch::tensor({kPoseLossScale[0], kPoseLossScale[1], kPoseLossScale[2]}, miss.options());
     const torch::Tensor d = torch::cat({miss.narrow(-1, 0, 2), WrapAngle(miss.narrow(-1, 2, 1))}, -1) / scale;
     err = err + pose_weight * d.pow(2).sum(-1);
   }
