@@ -280,9 +280,15 @@ Result<TrainSummary> Train(const TrainOptions& o, const std::function<void(const
     }
     const nlohmann::json& tr = ckpt->info.training;
     const nlohmann::json mine = OptionsJson(o);
-    if (tr.contains("options") && tr["options"].contains("pose_loss_weight") && !mine.contains("pose_loss_weight")) {
-      return Error{fmt::format("--resume {}: it was trained with pose_loss_weight = {}, this command has 0", o.resume,
-                               tr["options"]["pose_loss_weight"].dump())};
+    // Options recorded only when used (pose_loss_weight) may be in the
+    // checkpoint and not in this command.
+    if (tr.contains("options") && tr["options"].is_object()) {
+      for (const auto& [key, value] : tr["options"].items()) {
+        if (!mine.contains(key)) {
+          return Error{fmt::format("--resume {}: it was trained with {} = {}, this command has (none)", o.resume, key,
+                                   value.dump())};
+        }
+      }
     }
     for (const auto& [key, value] : mine.items()) {
       if (!tr.contains("options") || !tr["options"].contains(key) || tr["options"][key] != value) {

@@ -193,7 +193,7 @@ TEST_CASE("the diffusion pose loss changes the training and is recorded for resu
   c.pose_loss_weight = 0.0;
   Result<TrainSummary> r = TrainModel(c, {});
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message == "--resume " + b.out + ": it was trained with pose_loss_weight = 1.0, this command has 0");
+  CHECK(r.error().message == "--resume " + b.out + ": it was trained with pose_loss_weight = 1.0, this command has (none)");
   c = a;
   c.resume = a.out;
   c.out = Temp("pose_c.ckpt");
