@@ -154,7 +154,11 @@ void TorchPlanner::Forward(std::span<const PlanRequest> requests, int first, int
     const ActorFrame frame = FeatureBuilder::FrameOf(*requests[k].model, *requests[k].state, requests[k].actor);
     const Result<void> d =
         DecodeTrajectory(frame, {poses + at, static_cast<size_t>(kH) * io::kPoseDim}, io::kStepS, &plans[k]);
-    if (!d.ok()) errors[k] = fmt::format("{}: {}", name_, d.error().message);
+    if (!d.ok()) {
+      errors[k] = fmt::format("{}: {}", name_, d.error().message);
+    } else {
+      RemoveBackingUp(&plans[k]);
+    }
   }
 }
 

@@ -11,8 +11,9 @@
 //     kernels change their summation order with both; on the GPU a result
 //     may move in the last bits with the batch);
 //  3. each row's best mode (BestMode) is decoded into a Trajectory
-//     (DecodeTrajectory). A request whose features or output fail gets an
-//     error; the others go on.
+//     (DecodeTrajectory) and its backing up removed (RemoveBackingUp: the
+//     planners drive forward). A request whose features or output fail gets
+//     an error; the others go on.
 // The planners read the rollout's simulated history (wants_history).
 #pragma once
 

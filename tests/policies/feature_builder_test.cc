@@ -532,6 +532,33 @@ TEST_CASE("FeatureBuilder: a model's output decodes into a world-frame Trajector
   CHECK(BestMode(scores) == 1);
 }
 
+TEST_CASE("RemoveBackingUp: a plan's backward steps lose their backward part, the poses after move with them") {
+  // Heading pi/2 (north). Steps: 1 m north, 0.5 m south and 0.2 m east, standing, 1 m north.
+  Trajectory plan;
+  plan.dt = 0.1;
+  plan.poses = {{0.0, 0.0, kPi / 2}, {0.0, 1.0, kPi / 2}, {0.2, 0.5, kPi / 2}, {0.2, 0.5, kPi / 2}, {0.2, 1.5, kPi / 2}};
+  RemoveBackingUp(&plan);
+  CHECK(plan.poses[0].y == 0.0);
+  CHECK(plan.poses[1].y == Approx(1.0));
+  // The backward 0.5 m is gone, the sideways 0.2 m kept.
+  CHECK(plan.poses[2].x == Approx(0.2));
+  CHECK(plan.poses[2].y == Approx(1.0));
+  CHECK(plan.poses[3].y == Approx(1.0));
+  CHECK(plan.poses[4].x == Approx(0.2));
+  CHECK(plan.poses[4].y == Approx(2.0));
+  for (const Pose2& p : plan.poses) CHECK(p.heading == kPi / 2);
+  // A plan that only moves forward is left as it is, bit for bit.
+  Trajectory forward;
+  forward.dt = 0.1;
+  forward.poses = {{1.0, 2.0, 0.3}, {1.9, 2.3, 0.35}, {2.8, 2.7, 0.4}};
+  const std::vector<Pose2> before = forward.poses;
+  RemoveBackingUp(&forward);
+  for (size_t k = 0; k < before.size(); ++k) {
+    CHECK(forward.poses[k].x == before[k].x);
+    CHECK(forward.poses[k].y == before[k].y);
+  }
+}
+
 // Every real scenario: well-formed, finite and byte-identical when built again
 // (by the same builder and a fresh one), for the ego at the start and for
 // every training sample a few steps in.
