@@ -52,10 +52,7 @@ torch::Tensor OffLaneCost(const torch::Tensor& poses, const torch::Tensor& obs, 
     nearest = distance(xy, from, along).masked_fill(valid.logical_not().view({b, 1, 1, -1}), 1e8);
   }
   nearest = nearest.amin(-1).clamp_min(1e-6).sqrt();
-  // Poses beyond the lane windows' reach are not judged: the observation does
-  // not say where the lanes are there.
-  const torch::Tensor seen = (xy.pow(2).sum(-1) <= p.lane_reach_m * p.lane_reach_m).to(nearest.dtype());    // [B, N, S]
-  const torch::Tensor cost = (torch::relu(nearest - p.lane_half_width_m).pow(2) * seen).sum(-1);             // [B, N]
+  const torch::Tensor cost = torch::relu(nearest - p.lane_half_width_m).pow(2).sum(-1);                      // [B, N]
   return cost * valid.any(1).to(cost.dtype()).unsqueeze(1);
 }
 

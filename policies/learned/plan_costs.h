@@ -12,18 +12,11 @@
 
 #include <torch/torch.h>
 
-#include "policies/features/model_io.h"
-
 namespace tarmac::learned {
 
 struct PlanCostParams {
   int steps = 80;                 // poses checked: all 8 s (with 4 s, slow drifts off the road showed too late)
-  double lane_half_width_m = 2.0;  // distance to the nearest lane centre line that costs nothing [m]
-  // Poses farther than this from the actor are not judged off-lane: a lane's
-  // window (model_io.h) ends (kLanePoints - 1) * kLaneSpacingM - kLaneBackM
-  // = 48 m along it past the actor's foot point, so the observation shows no
-  // lane beyond. [m]
-  double lane_reach_m = (model_io::kLanePoints - 1) * model_io::kLaneSpacingM - model_io::kLaneBackM;
+  double lane_half_width_m = 2.0;  // distance to the nearest lane centre-line point that costs nothing [m]
   double front_margin_m = 2.0;    // added to the summed half-lengths of ego and mover [m]
   double side_margin_m = 0.3;     // added to the summed half-widths [m]
   double off_lane_weight = 1.0;

@@ -74,10 +74,9 @@ TEST_CASE("plan costs: the logged future stays on the lanes, a plan moved off th
     const double logged = OffLaneCost(s.future, s.obs).item<double>();
     CHECK(logged < 1.0);
     torch::Tensor moved = s.future.clone();
-    // 30 m to the left of the logged path: off these highways (at most six
-    // lanes, 22 m), and its first poses still within the lane windows'
-    // reach (48 m).
-    moved.select(-1, 1).add_(30.0);
+    // 100 m to the left of the logged path: beyond every lane the
+    // observation holds (lanes within 50 m of the actor).
+    moved.select(-1, 1).add_(100.0);
     const torch::Tensor leaf = moved.requires_grad_(true);
     const torch::Tensor cost = OffLaneCost(leaf, s.obs);
     CHECK(cost.item<double>() > logged + 10.0);
@@ -143,12 +142,11 @@ torch::Tensor StraightLane(int points) {
   return obs;
 }
 
-// Poses at (x, y) for x = x0, x0 + 3, ..., x0 + 45, x0, ... (heading 0),
-// [1, 1, H, 3]: for x0 < 1.5 all within PlanCostParams::lane_reach_m.
+// Poses at (x, y) for x = x0, x0 + 3, ... (heading 0), [1, 1, H, 3].
 torch::Tensor Line(double x0, double y) {
   torch::Tensor poses = torch::zeros({1, 1, kH, io::kPoseDim});
   for (int64_t h = 0; h < kH; ++h) {
-    poses[0][0][h][0] = x0 + 3.0 * static_cast<double>(h % 16);
+    poses[0][0][h][0] = x0 + 3.0 * static_cast<double>(h % 19);
     poses[0][0][h][1] = y;
   }
   return poses;
@@ -170,21 +168,6 @@ TEST_CASE("plan costs: the off-lane distance is to the centre line, not to its r
   torch::Tensor at = torch::zeros({1, 1, kH, io::kPoseDim});
   at.select(-1, 0).fill_(1.5);
   CHECK(OffLaneCost(at, StraightLane(1), p).item<double>() == Approx(1.0 * kH).epsilon(1e-4));
-}
-
-TEST_CASE("plan costs: poses beyond the lane windows' reach are not judged off-lane", "[learned][costs]") {
-  PlanCostParams p;
-  p.lane_half_width_m = 0.5;
-  // The reach is where the observation's lane windows end (model_io.h): 48 m.
-  CHECK(p.lane_reach_m == Approx((io::kLanePoints - 1) * io::kLaneSpacingM - io::kLaneBackM));
-  const torch::Tensor obs = StraightLane(io::kLanePoints);
-  // 1 m to the side, all H poses within reach: 0.5 m beyond the half-width each.
-  CHECK(OffLaneCost(Line(0.0, 1.0), obs, p).item<double>() == Approx(0.25 * kH).epsilon(1e-4));
-  // The same 6 m farther on: the poses at x = 48 and 51 (2 of every 16) are
-  // beyond reach (sqrt(x² + 1) > 48 m) and cost nothing.
-  CHECK(OffLaneCost(Line(6.0, 1.0), obs, p).item<double>() == Approx(0.25 * (kH - 10)).epsilon(1e-4));
-  // Far from the lane, but all beyond reach: nothing.
-  CHECK(OffLaneCost(Line(60.0, 20.0), obs, p).item<double>() == 0.0);
 }
 
 TEST_CASE("plan costs: an observation with no lanes and no movers costs nothing", "[learned][costs]") {
