@@ -36,19 +36,15 @@ Result<void> DecodeTrajectory(const ActorFrame& frame, std::span<const float> po
 
 void RemoveBackingUp(Trajectory* plan) {
   std::vector<Pose2>& p = plan->poses;
-  double shift_x = 0.0, shift_y = 0.0;  // what the poses so far have moved [m]
+  if (p.empty()) return;
+  Pose2 held = p[0];  // the last pose the plan reached going forward
   for (size_t k = 1; k < p.size(); ++k) {
-    // The step as planned, from the original pose k-1 (whose heading is kept).
-    const double ox = p[k].x, oy = p[k].y;
-    const double c = std::cos(p[k - 1].heading), s = std::sin(p[k - 1].heading);
-    const double dx = ox - (p[k - 1].x - shift_x), dy = oy - (p[k - 1].y - shift_y);
-    const double along = c * dx + s * dy;
-    if (along < 0.0) {
-      shift_x -= along * c;
-      shift_y -= along * s;
+    const double along = std::cos(held.heading) * (p[k].x - held.x) + std::sin(held.heading) * (p[k].y - held.y);
+    if (along >= 0.0) {
+      held = p[k];
+    } else {
+      p[k] = held;
     }
-    p[k].x = ox + shift_x;
-    p[k].y = oy + shift_y;
   }
 }
 

@@ -18,12 +18,13 @@ namespace tarmac {
 // first bad value, if the size is wrong or a value is not finite.
 Result<void> DecodeTrajectory(const ActorFrame& frame, std::span<const float> poses, double dt, Trajectory* out);
 
-// Removes backing up from `plan`: a step (pose k-1 to k, k >= 1) whose
-// displacement points against pose k-1's heading loses that component (it
-// keeps the sideways one), and the poses after it move with it. Headings are
-// left alone. The learned planners drive forward: their "stop" plans tend to
-// creep backwards by a metre or two over 8 s, which the tracker drove, into
-// the car behind (nuScenes scene-1100).
+// Removes backing up from `plan`: a pose behind the last pose the plan has
+// reached (behind along that pose's heading) is replaced by that pose, so
+// the plan waits there until its path is ahead again; poses ahead are left
+// as they are (bit for bit), so the plan never goes farther than planned.
+// The learned planners drive forward: their "stop" plans tend to creep
+// backwards by a metre or two over 8 s, which the tracker drove, into the
+// car behind (nuScenes scene-1100).
 void RemoveBackingUp(Trajectory* plan);
 
 // The mode to drive: the highest score, the lowest index among equal ones.

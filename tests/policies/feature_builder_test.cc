@@ -532,30 +532,33 @@ TEST_CASE("FeatureBuilder: a model's output decodes into a world-frame Trajector
   CHECK(BestMode(scores) == 1);
 }
 
-TEST_CASE("RemoveBackingUp: a plan's backward steps lose their backward part, the poses after move with them") {
-  // Heading pi/2 (north). Steps: 1 m north, 0.5 m south and 0.2 m east, standing, 1 m north.
+TEST_CASE("RemoveBackingUp: a plan waits where it would back up and goes on when its path is ahead again") {
+  // Heading pi/2 (north): 1 m north; back to 0.5 (with 0.2 m east); 0.8; 1.5 north.
   Trajectory plan;
   plan.dt = 0.1;
-  plan.poses = {{0.0, 0.0, kPi / 2}, {0.0, 1.0, kPi / 2}, {0.2, 0.5, kPi / 2}, {0.2, 0.5, kPi / 2}, {0.2, 1.5, kPi / 2}};
+  plan.poses = {{0.0, 0.0, kPi / 2}, {0.0, 1.0, kPi / 2}, {0.2, 0.5, kPi / 2}, {0.1, 0.8, kPi / 2}, {0.0, 1.5, kPi / 2}};
+  const std::vector<Pose2> before = plan.poses;
   RemoveBackingUp(&plan);
-  CHECK(plan.poses[0].y == 0.0);
-  CHECK(plan.poses[1].y == Approx(1.0));
-  // The backward 0.5 m is gone, the sideways 0.2 m kept.
-  CHECK(plan.poses[2].x == Approx(0.2));
-  CHECK(plan.poses[2].y == Approx(1.0));
-  CHECK(plan.poses[3].y == Approx(1.0));
-  CHECK(plan.poses[4].x == Approx(0.2));
-  CHECK(plan.poses[4].y == Approx(2.0));
+  // Poses 2 and 3 are behind pose 1: they wait at pose 1.
+  for (size_t k : {2u, 3u}) {
+    CHECK(plan.poses[k].x == before[1].x);
+    CHECK(plan.poses[k].y == before[1].y);
+  }
+  // Pose 4 is ahead again: as planned (the plan never goes farther than planned).
+  for (size_t k : {0u, 1u, 4u}) {
+    CHECK(plan.poses[k].x == before[k].x);
+    CHECK(plan.poses[k].y == before[k].y);
+  }
   for (const Pose2& p : plan.poses) CHECK(p.heading == kPi / 2);
   // A plan that only moves forward is left as it is, bit for bit.
   Trajectory forward;
   forward.dt = 0.1;
   forward.poses = {{1.0, 2.0, 0.3}, {1.9, 2.3, 0.35}, {2.8, 2.7, 0.4}};
-  const std::vector<Pose2> before = forward.poses;
+  const std::vector<Pose2> ahead = forward.poses;
   RemoveBackingUp(&forward);
-  for (size_t k = 0; k < before.size(); ++k) {
-    CHECK(forward.poses[k].x == before[k].x);
-    CHECK(forward.poses[k].y == before[k].y);
+  for (size_t k = 0; k < ahead.size(); ++k) {
+    CHECK(forward.poses[k].x == ahead[k].x);
+    CHECK(forward.poses[k].y == ahead[k].y);
   }
 }
 
